@@ -1,0 +1,5 @@
+using BenchmarkDotNet.Running;
+
+// Run all:   dotnet run -c Release --project bench/Candor.Benchmarks -- --filter '*'
+// Run one:   dotnet run -c Release --project bench/Candor.Benchmarks -- --filter '*Batch*'
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

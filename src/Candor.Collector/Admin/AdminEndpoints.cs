@@ -1,0 +1,29 @@
+using Candor.Collector.Ingestion;
+using Candor.Collector.Security;
+using Candor.Collector.Storage;
+using Candor.Protocol;
+
+namespace Candor.Collector.Admin;
+
+/// <summary>Read endpoints for operators, behind the admin token (<c>Authorization: Bearer …</c>).</summary>
+internal static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter(async (context, next) =>
+        {
+            var credentials = context.HttpContext.RequestServices.GetRequiredService<Credentials>();
+            var header = context.HttpContext.Request.Headers.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+            return credentials.IsAdminToken(token)
+                ? await next(context)
+                : IngestEndpoint.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken, "Send the admin token as 'Authorization: Bearer <token>'.");
+        });
+
+        admin.MapGet("/events", async (string product, int? limit, IEventStore store, CancellationToken cancellationToken) =>
+        {
+            var events = await store.ReadRecentAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
+            return Results.Json(events, CollectorJsonContext.Default.IReadOnlyListStoredEvent);
+        });
+    }
+}

@@ -1,0 +1,3 @@
+using Candor.Collector;
+
+return await CollectorApp.RunAsync(args);

@@ -1,0 +1,171 @@
+using System.Threading.Channels;
+using Candor.Context;
+using Candor.Delivery;
+using Candor.Diagnostics;
+using Candor.Protocol;
+
+namespace Candor;
+
+/// <summary>
+/// The entry point of the SDK: records usage events and delivers them to the collector.
+/// Create one per process with <see cref="Create"/>, and dispose it when the process exits.
+/// </summary>
+/// <remarks>
+/// No member throws into the host once the client is created, and no member waits on the
+/// network except <see cref="Dispose"/> and <see cref="DisposeAsync"/>, which spend at most
+/// <see cref="CandorOptions.FlushBudget"/>.
+/// </remarks>
+public sealed class CandorClient : IDisposable, IAsyncDisposable
+{
+    private const int MaxEventsPerBatch = 500;
+
+    private readonly CandorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Channel<TelemetryEvent> _queue;
+    private readonly HttpSender? _sender;
+    private int _dropped;
+    private int _disposed;
+
+    internal CandorClient(CandorOptions options, TimeProvider time, Func<string, string?> getVariable)
+    {
+        _options = options;
+        _time = time;
+        Context = ContextBuilder.Build(options, getVariable);
+        _queue = Channel.CreateBounded<TelemetryEvent>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            // Wait mode makes TryWrite report a full queue (DropWrite would report success and
+            // drop silently); the SDK never actually waits, so the event is counted as dropped.
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        if (options.Endpoint is not null)
+        {
+            _sender = new HttpSender(options.Endpoint, options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
+        }
+    }
+
+    /// <summary>Creates a client. Throws <see cref="ArgumentException"/> listing every problem when
+    /// the options are invalid (a programming error, found at the first run).</summary>
+    public static CandorClient Create(CandorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid Candor options: " + string.Join(" ", errors), nameof(options));
+        }
+
+        return new CandorClient(options, TimeProvider.System, Environment.GetEnvironmentVariable);
+    }
+
+    /// <summary>The context sent with every batch from this process.</summary>
+    internal EventContext Context { get; }
+
+    /// <summary>Events dropped because the queue was full.</summary>
+    internal int DroppedCount => Volatile.Read(ref _dropped);
+
+    /// <summary>Records an event. Never blocks and never throws: when the queue is full the event
+    /// is dropped and counted.</summary>
+    /// <param name="name">The event name.</param>
+    /// <param name="properties">The event's properties; copied, so the caller may reuse the dictionary.</param>
+    public void Track(string name, IReadOnlyDictionary<string, PropertyValue>? properties = null)
+    {
+        if (string.IsNullOrEmpty(name) || Volatile.Read(ref _disposed) != 0)
+        {
+            CandorEventSource.Log.EventRefused(string.IsNullOrEmpty(name) ? "empty name" : "client disposed");
+            return;
+        }
+
+        var telemetryEvent = new TelemetryEvent
+        {
+            Id = Guid.CreateVersion7(_time.GetUtcNow()),
+            Name = name,
+            Time = _time.GetUtcNow(),
+            Properties = properties is null ? null : new Dictionary<string, PropertyValue>(properties, StringComparer.Ordinal),
+        };
+        if (!_queue.Writer.TryWrite(telemetryEvent))
+        {
+            Interlocked.Increment(ref _dropped);
+            CandorEventSource.Log.EventsDropped(1, "queue full");
+        }
+    }
+
+    /// <summary>Sends what is queued, within <see cref="CandorOptions.FlushBudget"/> or until
+    /// <paramref name="cancellationToken"/> is cancelled, whichever comes first. Never throws.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_sender is null)
+        {
+            while (_queue.Reader.TryRead(out _))
+            {
+            }
+
+            return;
+        }
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_options.FlushBudget);
+        while (!budget.IsCancellationRequested)
+        {
+            var batch = TakeBatch();
+            if (batch is null)
+            {
+                return;
+            }
+
+            var outcome = await _sender.SendAsync(batch, budget.Token).ConfigureAwait(false);
+            if (outcome != SendOutcome.Delivered)
+            {
+                CandorEventSource.Log.EventsDropped(batch.Events.Count, outcome.ToString());
+                return;
+            }
+        }
+    }
+
+    private EventBatch? TakeBatch()
+    {
+        List<TelemetryEvent>? events = null;
+        while (events is not { Count: >= MaxEventsPerBatch } && _queue.Reader.TryRead(out var item))
+        {
+            (events ??= []).Add(item);
+        }
+
+        return events is null ? null : new EventBatch { SentAt = _time.GetUtcNow(), Context = Context, Events = events };
+    }
+
+    /// <summary>Flushes within the budget, then releases the client.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            // Exit path of a console tool: there is no synchronization context to deadlock on,
+            // and the wait is bounded by the flush budget.
+            Task.Run(() => FlushAsync()).Wait(_options.FlushBudget + TimeSpan.FromMilliseconds(50));
+        }
+        catch (AggregateException)
+        {
+            CandorEventSource.Log.DeliveryFailed("flush failed at dispose");
+        }
+        finally
+        {
+            _sender?.Dispose();
+        }
+    }
+
+    /// <summary>Flushes within the budget, then releases the client.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await FlushAsync().ConfigureAwait(false);
+        _sender?.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Candor.Protocol;
+
+namespace Candor.Delivery;
+
+/// <summary>The outcome of one delivery attempt.</summary>
+internal enum SendOutcome
+{
+    /// <summary>The collector stored (or already had) the events.</summary>
+    Delivered,
+    /// <summary>A transient failure: try again later (network error, timeout, 429, 5xx).</summary>
+    Retry,
+    /// <summary>The collector refused the batch for good (4xx other than 429): do not resend.</summary>
+    Refused,
+}
+
+/// <summary>Posts gzip-compressed batches to the collector. Never throws.</summary>
+internal sealed class HttpSender : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _eventsUri;
+    private readonly string? _writeKey;
+
+    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = connectTimeout,
+            UseProxy = true,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        // The caller bounds each request with its own cancellation token.
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
+        _writeKey = writeKey;
+    }
+
+    public async Task<SendOutcome> SendAsync(EventBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri);
+            request.Content = Compress(batch);
+            if (_writeKey is not null)
+            {
+                request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
+            }
+
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
+            return status switch
+            {
+                >= 200 and < 300 => SendOutcome.Delivered,
+                429 or 408 or >= 500 => SendOutcome.Retry,
+                _ => SendOutcome.Refused,
+            };
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
+            return SendOutcome.Retry;
+        }
+    }
+
+    internal static ByteArrayContent Compress(EventBatch batch)
+    {
+        var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            JsonSerializer.Serialize(gzip, batch, ProtocolJsonContext.Default.EventBatch);
+        }
+
+        var content = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        return content;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
