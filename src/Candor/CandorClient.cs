@@ -1,7 +1,9 @@
 using System.Threading.Channels;
+using Candor.Consent;
 using Candor.Context;
 using Candor.Delivery;
 using Candor.Diagnostics;
+using Candor.Hosting;
 using Candor.Protocol;
 
 namespace Candor;
@@ -26,11 +28,15 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private int _dropped;
     private int _disposed;
 
-    internal CandorClient(CandorOptions options, TimeProvider time, Func<string, string?> getVariable)
+    internal CandorClient(CandorOptions options, ConsentDecision consent, ICandorEnvironment environment, TimeProvider time)
     {
         _options = options;
         _time = time;
-        Context = ContextBuilder.Build(options, getVariable);
+        Consent = consent;
+        Context = ContextBuilder.Build(options, environment.GetVariable);
+        Context.InstallId = consent.InstallId;
+        Context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
+        Context.ProjectId = consent.ProjectId;
         _queue = Channel.CreateBounded<TelemetryEvent>(new BoundedChannelOptions(options.QueueCapacity)
         {
             // Wait mode makes TryWrite report a full queue (DropWrite would report success and
@@ -55,8 +61,13 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Invalid Candor options: " + string.Join(" ", errors), nameof(options));
         }
 
-        return new CandorClient(options, TimeProvider.System, Environment.GetEnvironmentVariable);
+        // Placeholder until consent resolution lands: anonymous without an install id.
+        var consent = new ConsentDecision(TelemetryLevel.Anonymous, "default");
+        return new CandorClient(options, consent, SystemEnvironment.Instance, TimeProvider.System);
     }
+
+    /// <summary>The consent this process runs under.</summary>
+    internal ConsentDecision Consent { get; }
 
     /// <summary>The context sent with every batch from this process.</summary>
     internal EventContext Context { get; }
