@@ -1,8 +1,14 @@
+using System.Net;
 using Candor.Collector.Admin;
+using Candor.Collector.Enrichment;
 using Candor.Collector.Ingestion;
+using Candor.Collector.Schemas;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.DuckDb;
+using Candor.Collector.Storage.Postgres;
+using Microsoft.AspNetCore.HttpOverrides;
+using Prometheus;
 
 namespace Candor.Collector;
 
@@ -29,18 +35,35 @@ internal static class CollectorApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(credentials);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IEventStore>(_ => new DuckDbEventStore(options.ResolvedDatabasePath));
+        builder.Services.AddSingleton<IEventStore>(_ => options.IsPostgres
+            ? new PostgresEventStore(options.ConnectionString!)
+            : new DuckDbEventStore(options.ResolvedDatabasePath));
+        builder.Services.AddSingleton<IEventWriter>(s => s.GetRequiredService<IEventStore>());
+        builder.Services.AddSingleton<IEventQuery>(s => s.GetRequiredService<IEventStore>());
+        builder.Services.AddSingleton<SchemaRegistry>();
+        builder.Services.AddSingleton<EventValidator>();
+        builder.Services.AddSingleton<GeoLocator>();
+        builder.Services.AddSingleton<IpPseudonymizer>();
+        builder.Services.AddSingleton<ClientAddressEnricher>();
+        builder.Services.AddSingleton<GroupCommitWriter>();
+        // Start order: storage, schemas, writer. Stop order is the reverse, and the writer drains
+        // everything it accepted before the store is disposed.
         builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddHostedService<SchemaRegistryLoader>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<GroupCommitWriter>());
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
 
         var app = builder.Build();
-        IngestEndpoint.Map(app);
+        app.UseForwardedHeaders();
+        IngestEndpoint.Map(app, options);
         AdminEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
-        app.MapGet("/readyz", async (IEventStore store, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (IEventQuery store, CancellationToken cancellationToken) =>
             await store.IsReachableAsync(cancellationToken)
                 ? Results.Json(new HealthResponse("ready"), CollectorJsonContext.Default.HealthResponse)
                 : Results.Json(new HealthResponse("storage unreachable"), CollectorJsonContext.Default.HealthResponse, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapMetrics("/metrics");
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, credentials, options));
         return app;
@@ -53,11 +76,32 @@ internal static class CollectorApp
         return 0;
     }
 
+    /// <summary>Forwarding headers are believed only from the configured proxies: ASP.NET's default
+    /// trusts loopback, which would let any local process claim any address.</summary>
+    internal static void ConfigureForwardedHeaders(ForwardedHeadersOptions forwarded, CollectorOptions options)
+    {
+        forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.ForwardLimit = null;
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (IPAddress.TryParse(proxy, out var address))
+            {
+                forwarded.KnownProxies.Add(address);
+            }
+            else
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+            }
+        }
+    }
+
     private static void Announce(WebApplication app, Credentials credentials, CollectorOptions options)
     {
         var logger = app.Logger;
-        logger.LogInformation("Candor collector listening on {Addresses}, storing events in {Database}",
-            string.Join(", ", app.Urls), Path.GetFullPath(options.ResolvedDatabasePath));
+        logger.LogInformation("Candor collector listening on {Addresses}, storing events in {Storage}",
+            string.Join(", ", app.Urls), options.IsPostgres ? "PostgreSQL" : Path.GetFullPath(options.ResolvedDatabasePath));
         if (credentials.CreatedDevelopmentCredentials is { } created)
         {
             // Shown once, on the run that created them; afterwards they are read from the file.

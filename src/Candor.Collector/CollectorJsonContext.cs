@@ -9,6 +9,7 @@ namespace Candor.Collector;
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(IReadOnlyList<StoredEvent>))]
+[JsonSerializable(typeof(IReadOnlyList<QuarantineRecord>))]
 [JsonSerializable(typeof(IDictionary<string, PropertyValue>))]
 [JsonSerializable(typeof(HealthResponse))]
 internal sealed partial class CollectorJsonContext : JsonSerializerContext;

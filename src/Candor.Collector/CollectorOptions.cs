@@ -24,8 +24,57 @@ internal sealed class CollectorOptions
     /// first run and kept in the data directory.</summary>
     public Dictionary<string, ProductOptions> Products { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The storage engine, chosen once at startup: <c>duckdb</c> (embedded, the default) or
+    /// <c>postgres</c> (needs <see cref="ConnectionString"/>).</summary>
+    public string Storage { get; set; } = "duckdb";
+
+    /// <summary>The PostgreSQL connection string when <see cref="Storage"/> is <c>postgres</c>. Default: none.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The schema registry: <c>&lt;dir&gt;/&lt;product&gt;/&lt;event-name&gt;/&lt;MODEL-REVISION-ADDITION&gt;.json</c>
+    /// JSON Schema files, reloaded when they change. Default: <c>schemas</c>, relative to the working directory.</summary>
+    public string SchemaDirectory { get; set; } = "schemas";
+
+    /// <summary>Addresses (<c>10.0.0.1</c>) or networks (<c>10.0.0.0/8</c>) of reverse proxies whose
+    /// <c>X-Forwarded-For</c> is believed. Default: none, so forwarding headers are ignored.</summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>A MaxMind GeoIP2/GeoLite2 City or Country database, for country and region. Default: none (no geo).</summary>
+    public string? GeoIpDatabase { get; set; }
+
+    /// <summary>Whether to store a pseudonym of the client address: an HMAC with a random key that
+    /// rotates every UTC day and is held in memory only. Default: <see langword="false"/>.</summary>
+    public bool PseudonymizeIp { get; set; }
+
+    /// <summary>How far after its arrival an event's skew-corrected time may lie before the event is
+    /// rejected (<c>time_in_future</c>). Default: 10 minutes.</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How old an event's skew-corrected time may be before the event is rejected
+    /// (<c>time_too_old</c>). Default: 30 days.</summary>
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The longest string accepted in a property value or a context field, in characters. Default: 1024.</summary>
+    public int MaxStringLength { get; set; } = 1024;
+
+    /// <summary>How many of a rejected event's JSON characters the quarantine keeps. Default: 4096.</summary>
+    public int QuarantineEventChars { get; set; } = 4096;
+
+    /// <summary>How many batches may wait for the writer; beyond that the collector answers 503 with
+    /// <c>Retry-After</c>. Default: 256.</summary>
+    public int IngestQueueCapacity { get; set; } = 256;
+
+    /// <summary>The most events committed together in one group commit. Default: 20000.</summary>
+    public int MaxEventsPerCommit { get; set; } = 20_000;
+
+    /// <summary>Enables <c>POST /v1/discard</c>, which reads and decompresses a body and throws it away:
+    /// the load generator's baseline. Default: <see langword="false"/>.</summary>
+    public bool EnableDiscardEndpoint { get; set; }
+
     public string ResolvedDatabasePath =>
         string.IsNullOrWhiteSpace(DatabasePath) ? Path.Combine(DataDirectory, "candor.duckdb") : DatabasePath;
+
+    public bool IsPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 
     public List<string> Validate()
     {
@@ -45,6 +94,38 @@ internal sealed class CollectorOptions
             {
                 errors.Add($"Candor:Products:{name}:WriteKey must be at least 16 characters.");
             }
+        }
+
+        if (!string.Equals(Storage, "duckdb", StringComparison.OrdinalIgnoreCase) && !string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Candor:Storage must be 'duckdb' or 'postgres', not '{Storage}'.");
+        }
+        else if (IsPostgres && string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            errors.Add("Candor:ConnectionString must be set when Candor:Storage is 'postgres'.");
+        }
+
+        foreach (var proxy in TrustedProxies)
+        {
+            if (!System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                errors.Add($"Candor:TrustedProxies: '{proxy}' is neither an address nor a network.");
+            }
+        }
+
+        if (GeoIpDatabase is { Length: > 0 } geo && !File.Exists(geo))
+        {
+            errors.Add($"Candor:GeoIpDatabase: '{geo}' does not exist.");
+        }
+
+        if (MaxFutureSkew < TimeSpan.Zero || MaxEventAge <= TimeSpan.Zero)
+        {
+            errors.Add("Candor:MaxFutureSkew must not be negative and Candor:MaxEventAge must be positive.");
+        }
+
+        if (MaxStringLength < 16 || QuarantineEventChars < 256 || IngestQueueCapacity < 1 || MaxEventsPerCommit < 1000)
+        {
+            errors.Add("Candor:MaxStringLength must be at least 16, QuarantineEventChars at least 256, IngestQueueCapacity at least 1 and MaxEventsPerCommit at least 1000.");
         }
 
         if (AdminToken is { Length: < 16 })

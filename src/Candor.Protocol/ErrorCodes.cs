@@ -35,4 +35,36 @@ public static class ErrorCodes
 
     /// <summary>The collector is overloaded; retry after the <c>Retry-After</c> delay (429/503).</summary>
     public const string Overloaded = "overloaded";
+
+    /// <summary>The JSON nests deeper than allowed (400).</summary>
+    public const string NestingTooDeep = "nesting_too_deep";
+
+    /// <summary>A string in the batch context, or a property value, is longer than allowed
+    /// (400 for the context; a per-event rejection for a property).</summary>
+    public const string StringTooLong = "string_too_long";
+
+    /// <summary>Every event of the batch was rejected; the per-event results say why (422).</summary>
+    public const string NoValidEvents = "no_valid_events";
+
+    /// <summary>The storage could not commit the batch; retry later (503).</summary>
+    public const string StorageUnavailable = "storage_unavailable";
+
+    /// <summary>Per event: no id or no name.</summary>
+    public const string InvalidEvent = "invalid_event";
+
+    /// <summary>Per event: the collector knows no schema for the event's name and version.</summary>
+    public const string UnknownSchema = "unknown_schema";
+
+    /// <summary>Per event: a property the event's schema does not declare.</summary>
+    public const string UndeclaredProperty = "undeclared_property";
+
+    /// <summary>Per event: a property of the wrong type, out of its declared range, or a required
+    /// property missing.</summary>
+    public const string InvalidProperty = "invalid_property";
+
+    /// <summary>Per event: the event's time, corrected for clock skew, is too far in the future.</summary>
+    public const string TimeInFuture = "time_in_future";
+
+    /// <summary>Per event: the event's time, corrected for clock skew, is older than the collector keeps.</summary>
+    public const string TimeTooOld = "time_too_old";
 }

@@ -30,10 +30,16 @@ internal sealed class TestCollector : IAsyncDisposable
 
     public HttpClient Http { get; private set; } = null!;
 
-    public static async Task<TestCollector> StartAsync(string? dataDirectory = null, bool configureKeys = true)
+    /// <summary>The demo tool's schemas, shipped with the sample.</summary>
+    public static string SampleSchemas => Path.Combine(RepositoryPaths.Root, "samples", "Acme.Cli", "schemas");
+
+    public static async Task<TestCollector> StartAsync(
+        string? dataDirectory = null, bool configureKeys = true, IEnumerable<string>? settings = null, string? schemaDirectory = null)
     {
         var collector = new TestCollector(dataDirectory ?? new TemporaryDirectory("candor-collector").Path, dataDirectory is null);
-        List<string> args = ["--urls", "http://127.0.0.1:0", $"--Candor:DataDirectory={collector.DataDirectory}", "--Logging:LogLevel:Default=Warning"];
+        List<string> args = ["--urls", "http://127.0.0.1:0", $"--Candor:DataDirectory={collector.DataDirectory}", "--Logging:LogLevel:Default=Warning",
+            $"--Candor:SchemaDirectory={schemaDirectory ?? SampleSchemas}"];
+        args.AddRange(settings ?? []);
         if (configureKeys)
         {
             args.Add($"--Candor:AdminToken={AdminToken}");
@@ -73,9 +79,15 @@ internal sealed class TestCollector : IAsyncDisposable
         return await Http.SendAsync(request);
     }
 
-    public async Task<JsonElement[]> ReadEventsAsync(string product = "acme", string adminToken = AdminToken)
+    public Task<JsonElement[]> ReadEventsAsync(string product = "acme", string adminToken = AdminToken) =>
+        ReadAdminAsync($"/v1/admin/events?product={product}&limit=10000", adminToken);
+
+    public Task<JsonElement[]> ReadQuarantineAsync(string product = "acme") =>
+        ReadAdminAsync($"/v1/admin/quarantine?product={product}&limit=10000", AdminToken);
+
+    private async Task<JsonElement[]> ReadAdminAsync(string path, string adminToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/admin/events?product={product}&limit=1000");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
         using var response = await Http.SendAsync(request);
         response.EnsureSuccessStatusCode();
@@ -94,17 +106,27 @@ internal sealed class TestCollector : IAsyncDisposable
         return output.ToArray();
     }
 
+    /// <summary>A batch sent now, whose events happened a second ago.</summary>
     public static string Batch(string product = "acme", params Guid[] ids)
     {
-        var events = (ids.Length == 0 ? [Guid.CreateVersion7()] : ids).Select(Event);
-        return $$"""
-            {"sent_at":"2026-11-23T08:00:00Z","context":{"product":"{{product}}","product_version":"1.4.0","session_id":"{{Guid.CreateVersion7()}}"},
-             "events":[{{string.Join(",", events)}}]}
-            """;
+        var events = (ids.Length == 0 ? [Guid.CreateVersion7()] : ids).Select(id => Event(id));
+        return BatchOf(product, [.. events]);
     }
 
-    private static string Event(Guid id) =>
-        $$$"""{"id":"{{{id}}}","name":"command","time":"2026-11-23T07:59:00Z","properties":{"command":"run","nodes":3}}""";
+    public static string BatchOf(string product, params string[] events) => $$"""
+        {"sent_at":"{{Now}}","context":{"product":"{{product}}","product_version":"1.4.0","session_id":"{{Guid.CreateVersion7()}}"},
+         "events":[{{string.Join(",", events)}}]}
+        """;
+
+    public static string Event(Guid id, string properties = """{"command":"run","exit_code":0,"duration_ms":3}""", string? time = null, string name = "command", string? version = null)
+    {
+        var versionMember = version is null ? "" : $$"""
+            "version":"{{version}}",
+            """;
+        return $$"""{"id":"{{id}}","name":"{{name}}",{{versionMember}}"time":"{{time ?? Now}}","properties":{{properties}}}""";
+    }
+
+    public static string Now => DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     private bool _stopped;
 

@@ -27,6 +27,7 @@ internal sealed class CollectorProcess : IAsyncDisposable
             ["Candor__AdminToken"] = AdminToken,
             ["Candor__Products__acme__WriteKey"] = WriteKey,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Candor__SchemaDirectory"] = SampleSchemaDirectory,
         };
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string?>())
         {
@@ -42,7 +43,13 @@ internal sealed class CollectorProcess : IAsyncDisposable
         _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("The collector exited early:\n" + Output));
     }
 
+    /// <summary>The demo tool's event schemas, which the collector validates against by default.</summary>
+    public static string SampleSchemaDirectory => Path.Combine(RepositoryPaths.Root, "samples", "Acme.Cli", "schemas");
+
     public string DataDirectory { get; }
+
+    /// <summary>The process id, e.g. to read its memory use.</summary>
+    public int ProcessId => _process.Id;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -101,6 +108,17 @@ internal sealed class CollectorProcess : IAsyncDisposable
         {
             _process.Kill(entireProcessTree: true);
         }
+    }
+
+    /// <summary>Kills the collector at once (SIGKILL): no shutdown, no drain, as in a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -20,10 +20,16 @@ internal static class AdminEndpoints
                 : IngestEndpoint.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken, "Send the admin token as 'Authorization: Bearer <token>'.");
         });
 
-        admin.MapGet("/events", async (string product, int? limit, IEventStore store, CancellationToken cancellationToken) =>
+        admin.MapGet("/events", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
         {
             var events = await store.ReadRecentAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
             return Results.Json(events, CollectorJsonContext.Default.IReadOnlyListStoredEvent);
+        });
+
+        admin.MapGet("/quarantine", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
+        {
+            var rejected = await store.ReadQuarantineAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
+            return Results.Json(rejected, CollectorJsonContext.Default.IReadOnlyListQuarantineRecord);
         });
     }
 }

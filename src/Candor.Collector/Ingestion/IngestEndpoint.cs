@@ -1,22 +1,60 @@
+using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Unicode;
+using Candor.Collector.Enrichment;
+using Candor.Collector.Operations;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 using Candor.Protocol;
 
 namespace Candor.Collector.Ingestion;
 
-/// <summary><c>POST /v1/events</c>: authenticate, decode within limits, store, then acknowledge.</summary>
-internal static class IngestEndpoint
+/// <summary>
+/// <c>POST /v1/events</c>: authenticate, decode within limits, validate each event, enrich (then
+/// forget the client address), hand the batch to the group-commit writer, and answer only once
+/// it is committed.
+/// </summary>
+internal static partial class IngestEndpoint
 {
     public const int MaxCompressedBytes = 1024 * 1024;
     public const int MaxDecompressedBytes = 8 * 1024 * 1024;
     public const int MaxEventsPerBatch = 1000;
 
-    public static void Map(IEndpointRouteBuilder endpoints) =>
+    /// <summary>The JSON nesting a batch may use; a batch needs 4 (batch, events, event, properties).</summary>
+    public const int MaxJsonDepth = 16;
+
+    public static void Map(IEndpointRouteBuilder endpoints, CollectorOptions options)
+    {
         endpoints.MapPost(ProtocolConstants.EventsPath, HandleAsync);
+        if (options.EnableDiscardEndpoint)
+        {
+            // The load generator's baseline: the same HTTP and gzip work, then nothing.
+            endpoints.MapPost("/v1/discard", async (HttpContext http) =>
+            {
+                var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted);
+                return body.Error ?? Results.Json(new IngestResponse(), ProtocolJsonContext.Default.IngestResponse);
+            });
+        }
+    }
 
     private static async Task<IResult> HandleAsync(
-        HttpContext http, Credentials credentials, IEventStore store, TimeProvider time, ILoggerFactory loggers)
+        HttpContext http, Credentials credentials, EventValidator validator, GroupCommitWriter writer, ClientAddressEnricher enricher,
+        TimeProvider time, CollectorOptions options, ILoggerFactory loggers)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await IngestAsync(http, credentials, validator, writer, enricher, time, options, loggers);
+        }
+        finally
+        {
+            CollectorMetrics.RequestDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private static async Task<IResult> IngestAsync(
+        HttpContext http, Credentials credentials, EventValidator validator, GroupCommitWriter writer, ClientAddressEnricher enricher,
+        TimeProvider time, CollectorOptions options, ILoggerFactory loggers)
     {
         var writeKey = http.Request.Headers[ProtocolConstants.WriteKeyHeader].ToString();
         if (string.IsNullOrEmpty(writeKey))
@@ -35,6 +73,11 @@ internal static class IngestEndpoint
             return bodyError;
         }
 
+        if (!Utf8.IsValid(body.Bytes.Span))
+        {
+            return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidUtf8, "The body is not valid UTF-8.");
+        }
+
         EventBatch? batch;
         try
         {
@@ -42,6 +85,11 @@ internal static class IngestEndpoint
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
+            if (NestsDeeperThan(body.Bytes.Span, MaxJsonDepth))
+            {
+                return Error(StatusCodes.Status400BadRequest, ErrorCodes.NestingTooDeep, $"The JSON may nest at most {MaxJsonDepth} levels deep.");
+            }
+
             // The exception text names a position, never echoes the body.
             return Error(StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody, "The body is not a valid event batch: " + ex.Message);
         }
@@ -66,29 +114,130 @@ internal static class IngestEndpoint
             return Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.TooManyEvents, $"A batch may hold at most {MaxEventsPerBatch} events.");
         }
 
-        var events = batch.Events as IReadOnlyList<TelemetryEvent> ?? [.. batch.Events];
-        var stored = await store.AppendAsync(batch.Context, events, time.GetUtcNow(), http.RequestAborted);
+        if (LongestContextString(batch.Context) > options.MaxStringLength)
+        {
+            return Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong, $"A context field is longer than {options.MaxStringLength} characters.");
+        }
+
+        var receivedAt = time.GetUtcNow();
+        // The only place the client address is read; it goes no further than this call.
+        var facts = enricher.Describe(http.Connection.RemoteIpAddress);
+
+        var outcomes = new EventValidator.Outcome[batch.Events.Count];
+        var events = new List<EventRecord>(batch.Events.Count);
+        var quarantine = new List<QuarantineRecord>();
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            var outcome = outcomes[i] = validator.Check(batch, batch.Events[i], receivedAt, facts);
+            if (outcome.Event is { } record)
+            {
+                events.Add(record);
+            }
+            else
+            {
+                quarantine.Add(outcome.Rejection!);
+            }
+        }
+
+        var request = new WriteRequest(events, quarantine);
+        if (!writer.TryEnqueue(request))
+        {
+            CollectorMetrics.RequestsRefused.WithLabels(ErrorCodes.Overloaded).Inc();
+            http.Response.Headers.RetryAfter = "1";
+            return Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Overloaded, "The collector is busy; retry after the Retry-After delay.");
+        }
+
+        bool[] duplicates;
+        try
+        {
+            duplicates = await request.Committed;
+        }
+#pragma warning disable CA1031 // Whatever the storage threw, the client gets a retryable answer; the writer logged it.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            CollectorMetrics.RequestsRefused.WithLabels(ErrorCodes.StorageUnavailable).Inc();
+            http.Response.Headers.RetryAfter = "5";
+            return Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "The events could not be stored; retry after the Retry-After delay.");
+        }
 
         var response = new IngestResponse();
-        for (var i = 0; i < events.Count; i++)
+        var stored = 0;
+        for (var i = 0; i < outcomes.Length; i++)
         {
-            var duplicate = stored[i] == StoreResult.Duplicate;
-            response.Results.Add(new EventResult { Id = events[i].Id, Status = duplicate ? "duplicate" : "accepted" });
-            if (duplicate)
+            var id = batch.Events[i].Id;
+            if (outcomes[i].Rejection is { } rejection)
+            {
+                response.Rejected++;
+                response.Results.Add(new EventResult { Id = id, Status = "rejected", Code = rejection.ReasonCode, Message = rejection.Message });
+                CollectorMetrics.Rejected.WithLabels(rejection.ReasonCode).Inc();
+            }
+            else if (duplicates[stored++])
             {
                 response.Duplicates++;
+                response.Results.Add(new EventResult { Id = id, Status = "duplicate" });
             }
             else
             {
                 response.Accepted++;
+                response.Results.Add(new EventResult { Id = id, Status = "accepted" });
             }
         }
 
-        loggers.CreateLogger(typeof(IngestEndpoint)).LogDebug(
-            "Stored {Accepted} events for {Product} ({Duplicates} duplicates)", response.Accepted, batch.Context.Product, response.Duplicates);
+        var product = batch.Context.Product;
+        CollectorMetrics.Accepted.WithLabels(product).Inc(response.Accepted);
+        CollectorMetrics.Duplicates.WithLabels(product).Inc(response.Duplicates);
+        LogStored(loggers.CreateLogger(typeof(IngestEndpoint)), product, response.Accepted, response.Duplicates, response.Rejected);
+
+        if (response.Accepted + response.Duplicates == 0)
+        {
+            CollectorMetrics.RequestsRefused.WithLabels(ErrorCodes.NoValidEvents).Inc();
+            return Results.Json(
+                new ErrorResponse { Code = ErrorCodes.NoValidEvents, Message = "No event of the batch is valid; see results, and the quarantine.", Results = response.Results },
+                ProtocolJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+
         return Results.Json(response, ProtocolJsonContext.Default.IngestResponse);
     }
 
-    internal static IResult Error(int status, string code, string message) =>
-        Results.Json(new ErrorResponse { Code = code, Message = message }, ProtocolJsonContext.Default.ErrorResponse, statusCode: status);
+    internal static IResult Error(int status, string code, string message)
+    {
+        if (status != StatusCodes.Status503ServiceUnavailable)
+        {
+            CollectorMetrics.RequestsRefused.WithLabels(code).Inc();
+        }
+
+        return Results.Json(new ErrorResponse { Code = code, Message = message }, ProtocolJsonContext.Default.ErrorResponse, statusCode: status);
+    }
+
+    /// <summary>Run only after deserialization failed, to tell deep nesting from other malformed JSON.</summary>
+    private static bool NestsDeeperThan(ReadOnlySpan<byte> json, int limit)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 100_000 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth > limit)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return reader.CurrentDepth > limit;
+        }
+
+        return false;
+    }
+
+    private static int LongestContextString(EventContext c) => Math.Max(
+        Math.Max(Math.Max(c.Product.Length, c.ProductVersion?.Length ?? 0), Math.Max(c.InitialVersion?.Length ?? 0, c.SdkVersion?.Length ?? 0)),
+        Math.Max(
+            Math.Max(Math.Max(c.RuntimeVersion?.Length ?? 0, c.OsFamily?.Length ?? 0), Math.Max(c.OsVersion?.Length ?? 0, c.KernelRelease?.Length ?? 0)),
+            Math.Max(Math.Max(c.Architecture?.Length ?? 0, c.CiName?.Length ?? 0), Math.Max(c.ProjectId?.Length ?? 0, c.UserId?.Length ?? 0))));
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch for {Product}: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected")]
+    private static partial void LogStored(ILogger logger, string product, int accepted, int duplicates, int rejected);
 }

@@ -1,31 +1,32 @@
-using Candor.Protocol;
-
 namespace Candor.Collector.Storage;
 
-/// <summary>What happened to one event handed to the store.</summary>
-internal enum StoreResult
-{
-    Stored,
-    Duplicate,
-}
-
 /// <summary>
-/// Durable event storage, chosen once at startup. <see cref="AppendAsync"/> returns only after the
-/// events are committed: the ingest endpoint acknowledges nothing before that.
+/// The write side of storage, used by the single group-commit writer only. <see cref="WriteAsync"/>
+/// returns after the group is committed: nothing is acknowledged before that.
 /// </summary>
-internal interface IEventStore : IAsyncDisposable
+internal interface IEventWriter
 {
     /// <summary>Creates the schema if needed.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stores a batch's events atomically; an event id already stored for the product is a
-    /// duplicate and is not stored again. Results are in the order of <paramref name="events"/>.</summary>
-    Task<IReadOnlyList<StoreResult>> AppendAsync(
-        EventContext context, IReadOnlyList<TelemetryEvent> events, DateTimeOffset receivedAt, CancellationToken cancellationToken);
+    /// <summary>Commits a group of events and quarantined events in one transaction. An event whose
+    /// (product, id) is already stored, or appears earlier in the group, is a duplicate and is not
+    /// stored again. Returns, in the order of <paramref name="events"/>, whether each was a duplicate.</summary>
+    Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken);
+}
 
+/// <summary>The read side of storage: the admin API and readiness.</summary>
+internal interface IEventQuery
+{
     /// <summary>The most recently received events of a product, newest first.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadRecentAsync(string product, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The most recently quarantined events of a product, newest first.</summary>
+    Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken);
 
     /// <summary>Whether the storage answers.</summary>
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A storage engine: both sides, chosen once at startup.</summary>
+internal interface IEventStore : IEventWriter, IEventQuery, IAsyncDisposable;

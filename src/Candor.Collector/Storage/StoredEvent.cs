@@ -18,4 +18,10 @@ internal sealed class StoredEvent
     public EventContext Context { get; set; } = new();
 
     public IDictionary<string, PropertyValue>? Properties { get; init; }
+
+    public string? Country { get; set; }
+
+    public string? Region { get; set; }
+
+    public string? IpPseudonym { get; set; }
 }

@@ -20,7 +20,7 @@ public sealed class IngestEndpointTests
         Assert.Equal(ids, body.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("id").GetGuid()));
         var stored = await collector.ReadEventsAsync();
         Assert.Equal(ids.Order(), stored.Select(e => e.GetProperty("id").GetGuid()).Order());
-        Assert.All(stored, e => Assert.Equal(3, e.GetProperty("properties").GetProperty("nodes").GetInt32()));
+        Assert.All(stored, e => Assert.Equal(3, e.GetProperty("properties").GetProperty("duration_ms").GetInt32()));
     }
 
     [Fact]

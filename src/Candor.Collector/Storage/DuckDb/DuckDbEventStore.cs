@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Globalization;
 using System.Text.Json;
 using Candor.Protocol;
 using DuckDB.NET.Data;
@@ -5,36 +7,18 @@ using DuckDB.NET.Data;
 namespace Candor.Collector.Storage.DuckDb;
 
 /// <summary>
-/// The embedded default store: one DuckDB file, one connection, one writer at a time.
-/// Every statement is parameterized.
+/// The embedded default store: one DuckDB file. Writes come from the single group-commit writer
+/// through one connection and the appender; reads use a second connection to the same database,
+/// so the admin API never waits behind a commit. Every statement is parameterized.
 /// </summary>
 internal sealed class DuckDbEventStore : IEventStore
 {
     private const string Columns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties";
+        "architecture, ci, ci_name, properties, country, region, ip_pseudonym";
 
-    private readonly DuckDBConnection _connection;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-
-    public DuckDbEventStore(string databasePath)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(databasePath));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        _connection = new DuckDBConnection($"Data Source={databasePath}");
-    }
-
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await _connection.OpenAsync(cancellationToken);
-        using var command = _connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS events (
+    private const string EventColumnsDdl = """
                 product VARCHAR NOT NULL,
                 event_id UUID NOT NULL,
                 name VARCHAR NOT NULL,
@@ -56,68 +40,133 @@ internal sealed class DuckDbEventStore : IEventStore
                 ci BOOLEAN,
                 ci_name VARCHAR,
                 properties VARCHAR,
-                PRIMARY KEY (product, event_id)
-            );
-            """;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+                country VARCHAR,
+                region VARCHAR,
+                ip_pseudonym VARCHAR
+        """;
+
+    private readonly DuckDBConnection _writer;
+    private readonly DuckDBConnection _reader;
+    private readonly SemaphoreSlim _readGate = new(1, 1);
+    private int _disposed;
+
+    public DuckDbEventStore(string databasePath)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(databasePath));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _writer = new DuckDBConnection($"Data Source={databasePath}");
+        _reader = new DuckDBConnection($"Data Source={databasePath}");
     }
 
-    public async Task<IReadOnlyList<StoreResult>> AppendAsync(
-        EventContext context, IReadOnlyList<TelemetryEvent> events, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        var results = new StoreResult[events.Count];
-        await _gate.WaitAsync(cancellationToken);
-        try
+        await _writer.OpenAsync(cancellationToken);
+        await ExecuteAsync(_writer, $"""
+            CREATE TABLE IF NOT EXISTS events (
+            {EventColumnsDdl},
+                PRIMARY KEY (product, event_id)
+            );
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS country VARCHAR;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS region VARCHAR;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS ip_pseudonym VARCHAR;
+            CREATE TABLE IF NOT EXISTS quarantine (
+                product VARCHAR NOT NULL,
+                event_id UUID,
+                reason_code VARCHAR NOT NULL,
+                message VARCHAR NOT NULL,
+                schema_ref VARCHAR,
+                received_at TIMESTAMP NOT NULL,
+                event_json VARCHAR NOT NULL
+            );
+            CREATE TEMP TABLE IF NOT EXISTS incoming (
+            {EventColumnsDdl}
+            );
+            """, cancellationToken);
+        await _reader.OpenAsync(cancellationToken);
+    }
+
+    public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
+    {
+        var duplicate = new bool[events.Count];
+        var firstSeen = new HashSet<(string, Guid)>(events.Count);
+        using var transaction = _writer.BeginTransaction();
+        var candidates = 0;
+        using (var appender = _writer.CreateAppender("temp", "main", "incoming"))
         {
-            using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = $"INSERT INTO events ({Columns}) VALUES ({Placeholders(21)}) ON CONFLICT DO NOTHING";
             for (var i = 0; i < events.Count; i++)
             {
                 var e = events[i];
-                command.Parameters.Clear();
-                Add(command, context.Product);
-                Add(command, e.Id);
-                Add(command, e.Name);
-                Add(command, e.Version);
-                Add(command, e.Time.UtcDateTime);
-                Add(command, receivedAt.UtcDateTime);
-                Add(command, context.InstallId);
-                Add(command, context.SessionId);
-                Add(command, context.ProjectId);
-                Add(command, context.UserId);
-                Add(command, context.ProductVersion);
-                Add(command, context.InitialVersion);
-                Add(command, context.SdkVersion);
-                Add(command, context.RuntimeVersion);
-                Add(command, context.OsFamily);
-                Add(command, context.OsVersion);
-                Add(command, context.KernelRelease);
-                Add(command, context.Architecture);
-                Add(command, context.Ci);
-                Add(command, context.CiName);
-                Add(command, e.Properties is null ? null : JsonSerializer.Serialize(e.Properties, CollectorJsonContext.Default.IDictionaryStringPropertyValue));
-                var inserted = await command.ExecuteNonQueryAsync(cancellationToken);
-                results[i] = inserted > 0 ? StoreResult.Stored : StoreResult.Duplicate;
+                if (!firstSeen.Add((e.Product, e.Id)))
+                {
+                    duplicate[i] = true;
+                    continue;
+                }
+
+                candidates++;
+                var c = e.Context;
+                appender.CreateRow()
+                    .AppendValue(e.Product).AppendValue(e.Id).AppendValue(e.Name).AppendValue(e.SchemaVersion)
+                    .AppendValue(e.Time.UtcDateTime).AppendValue(e.ReceivedAt.UtcDateTime)
+                    .AppendValue(c.InstallId).AppendValue(c.SessionId).AppendValue(c.ProjectId).AppendValue(c.UserId)
+                    .AppendValue(c.ProductVersion).AppendValue(c.InitialVersion).AppendValue(c.SdkVersion).AppendValue(c.RuntimeVersion)
+                    .AppendValue(c.OsFamily).AppendValue(c.OsVersion).AppendValue(c.KernelRelease).AppendValue(c.Architecture)
+                    .AppendValue(c.Ci).AppendValue(c.CiName).AppendValue(e.PropertiesJson)
+                    .AppendValue(e.Country).AppendValue(e.Region).AppendValue(e.IpPseudonym)
+                    .EndRow();
+            }
+        }
+
+        if (candidates > 0)
+        {
+            // The primary key decides: rows it refuses were stored by an earlier commit.
+            var inserted = new HashSet<(string, Guid)>(candidates);
+            using (var command = _writer.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = $"INSERT INTO events ({Columns}) SELECT {Columns} FROM incoming ON CONFLICT DO NOTHING RETURNING product, event_id";
+                using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    inserted.Add((reader.GetString(0), reader.GetGuid(1)));
+                }
             }
 
-            transaction.Commit();
-        }
-        finally
-        {
-            _gate.Release();
+            await ExecuteAsync(_writer, "DELETE FROM incoming", cancellationToken);
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (!duplicate[i])
+                {
+                    duplicate[i] = !inserted.Contains((events[i].Product, events[i].Id));
+                }
+            }
         }
 
-        return results;
+        if (quarantine.Count > 0)
+        {
+            using var appender = _writer.CreateAppender("quarantine");
+            foreach (var q in quarantine)
+            {
+                appender.CreateRow()
+                    .AppendValue(q.Product).AppendValue(q.EventId).AppendValue(q.ReasonCode).AppendValue(q.Message)
+                    .AppendValue(q.SchemaRef).AppendValue(q.ReceivedAt.UtcDateTime).AppendValue(q.EventJson)
+                    .EndRow();
+            }
+        }
+
+        transaction.Commit();
+        return duplicate;
     }
 
     public async Task<IReadOnlyList<StoredEvent>> ReadRecentAsync(string product, int limit, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _readGate.WaitAsync(cancellationToken);
         try
         {
-            using var command = _connection.CreateCommand();
+            using var command = _reader.CreateCommand();
             command.CommandText = $"SELECT {Columns} FROM events WHERE product = $1 ORDER BY received_at DESC, event_id DESC LIMIT $2";
             Add(command, product);
             Add(command, limit);
@@ -125,34 +174,39 @@ internal sealed class DuckDbEventStore : IEventStore
             using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                list.Add(new StoredEvent
+                list.Add(ReadEvent(reader));
+            }
+
+            return list;
+        }
+        finally
+        {
+            _readGate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken);
+        try
+        {
+            using var command = _reader.CreateCommand();
+            command.CommandText = "SELECT product, event_id, reason_code, message, schema_ref, received_at, event_json FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2";
+            Add(command, product);
+            Add(command, limit);
+            var list = new List<QuarantineRecord>();
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(new QuarantineRecord
                 {
-                    Id = reader.GetGuid(1),
-                    Name = reader.GetString(2),
-                    Version = NullableString(reader, 3),
-                    Time = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc)),
-                    ReceivedAt = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc)),
-                    Context = new EventContext
-                    {
-                        Product = reader.GetString(0),
-                        InstallId = reader.IsDBNull(6) ? null : reader.GetGuid(6),
-                        SessionId = reader.IsDBNull(7) ? Guid.Empty : reader.GetGuid(7),
-                        ProjectId = NullableString(reader, 8),
-                        UserId = NullableString(reader, 9),
-                        ProductVersion = NullableString(reader, 10),
-                        InitialVersion = NullableString(reader, 11),
-                        SdkVersion = NullableString(reader, 12),
-                        RuntimeVersion = NullableString(reader, 13),
-                        OsFamily = NullableString(reader, 14),
-                        OsVersion = NullableString(reader, 15),
-                        KernelRelease = NullableString(reader, 16),
-                        Architecture = NullableString(reader, 17),
-                        Ci = !reader.IsDBNull(18) && reader.GetBoolean(18),
-                        CiName = NullableString(reader, 19),
-                    },
-                    Properties = reader.IsDBNull(20)
-                        ? null
-                        : JsonSerializer.Deserialize(reader.GetString(20), CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+                    Product = reader.GetString(0),
+                    EventId = reader.IsDBNull(1) ? null : reader.GetGuid(1),
+                    ReasonCode = reader.GetString(2),
+                    Message = reader.GetString(3),
+                    SchemaRef = NullableString(reader, 4),
+                    ReceivedAt = Utc(reader.GetDateTime(5)),
+                    EventJson = reader.GetString(6),
                 });
             }
 
@@ -160,18 +214,18 @@ internal sealed class DuckDbEventStore : IEventStore
         }
         finally
         {
-            _gate.Release();
+            _readGate.Release();
         }
     }
 
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _readGate.WaitAsync(cancellationToken);
         try
         {
-            using var command = _connection.CreateCommand();
+            using var command = _reader.CreateCommand();
             command.CommandText = "SELECT 1";
-            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 1;
         }
         catch (DuckDBException)
         {
@@ -179,30 +233,76 @@ internal sealed class DuckDbEventStore : IEventStore
         }
         finally
         {
-            _gate.Release();
+            _readGate.Release();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _gate.WaitAsync();
+        // Registered under several service types, so the container disposes it more than once.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _readGate.WaitAsync();
         try
         {
-            await _connection.DisposeAsync();
+            await _reader.DisposeAsync();
+            await _writer.DisposeAsync();
         }
         finally
         {
-            _gate.Release();
-            _gate.Dispose();
+            _readGate.Release();
+            _readGate.Dispose();
         }
     }
 
-    private static string Placeholders(int count) =>
-        string.Join(", ", Enumerable.Range(1, count).Select(i => "$" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    internal static StoredEvent ReadEvent(DbDataReader reader) => new()
+    {
+        Id = reader.GetGuid(1),
+        Name = reader.GetString(2),
+        Version = NullableString(reader, 3),
+        Time = Utc(reader.GetDateTime(4)),
+        ReceivedAt = Utc(reader.GetDateTime(5)),
+        Context = new EventContext
+        {
+            Product = reader.GetString(0),
+            InstallId = reader.IsDBNull(6) ? null : reader.GetGuid(6),
+            SessionId = reader.IsDBNull(7) ? Guid.Empty : reader.GetGuid(7),
+            ProjectId = NullableString(reader, 8),
+            UserId = NullableString(reader, 9),
+            ProductVersion = NullableString(reader, 10),
+            InitialVersion = NullableString(reader, 11),
+            SdkVersion = NullableString(reader, 12),
+            RuntimeVersion = NullableString(reader, 13),
+            OsFamily = NullableString(reader, 14),
+            OsVersion = NullableString(reader, 15),
+            KernelRelease = NullableString(reader, 16),
+            Architecture = NullableString(reader, 17),
+            Ci = !reader.IsDBNull(18) && reader.GetBoolean(18),
+            CiName = NullableString(reader, 19),
+        },
+        Properties = reader.IsDBNull(20)
+            ? null
+            : JsonSerializer.Deserialize(reader.GetString(20), CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+        Country = NullableString(reader, 21),
+        Region = NullableString(reader, 22),
+        IpPseudonym = NullableString(reader, 23),
+    };
+
+    internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static async Task ExecuteAsync(DuckDBConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     private static void Add(DuckDBCommand command, object? value) =>
         command.Parameters.Add(new DuckDBParameter(value ?? DBNull.Value));
 
-    private static string? NullableString(System.Data.Common.DbDataReader reader, int ordinal) =>
+    internal static string? NullableString(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Candor.Collector.Schemas;
+using Candor.Collector.Storage;
+using Candor.Protocol;
+
+namespace Candor.Collector.Ingestion;
+
+/// <summary>What ingest derived from the client address before forgetting it.</summary>
+internal readonly record struct ClientFacts(string? Country, string? Region, string? IpPseudonym);
+
+/// <summary>
+/// Checks each event of a batch and turns it into a record to store or to quarantine.
+/// Time rule: an event's time is first corrected for the client's clock skew, measured as the
+/// collector's receive time minus the batch's <c>sent_at</c>; the corrected time must then lie no more
+/// than <see cref="CollectorOptions.MaxFutureSkew"/> after arrival (else <c>time_in_future</c>) and
+/// no more than <see cref="CollectorOptions.MaxEventAge"/> before it (else <c>time_too_old</c>).
+/// </summary>
+internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions options)
+{
+    /// <summary>The outcome for one event: a record to store, or a quarantine record.</summary>
+    public readonly record struct Outcome(EventRecord? Event, QuarantineRecord? Rejection);
+
+    public Outcome Check(EventBatch batch, TelemetryEvent e, DateTimeOffset receivedAt, ClientFacts facts)
+    {
+        var product = batch.Context.Product;
+        string? schemaRef = string.IsNullOrEmpty(e.Name) ? null : $"{product}/{e.Name}/{e.Version ?? "latest"}";
+        if (e.Id == Guid.Empty || string.IsNullOrWhiteSpace(e.Name) || e.Time == default)
+        {
+            return Reject(ErrorCodes.InvalidEvent, "An event needs an id, a name and a time.");
+        }
+
+        if (e.Name.Length > options.MaxStringLength || e.Version?.Length > options.MaxStringLength)
+        {
+            return Reject(ErrorCodes.StringTooLong, $"The event name or version is longer than {options.MaxStringLength} characters.");
+        }
+
+        var schema = schemas.Find(product, e.Name, e.Version);
+        if (schema is null)
+        {
+            return Reject(ErrorCodes.UnknownSchema, $"No schema {schemaRef} is registered.");
+        }
+
+        schemaRef = schema.Reference;
+        if (e.Properties is not null)
+        {
+            foreach (var (key, value) in e.Properties)
+            {
+                if (value.AsString?.Length > options.MaxStringLength || key.Length > options.MaxStringLength)
+                {
+                    return Reject(ErrorCodes.StringTooLong, $"'{Truncate(key, 64)}' is longer than {options.MaxStringLength} characters.");
+                }
+            }
+        }
+
+        var check = schema.Validate(e.Properties);
+        if (!check.IsValid)
+        {
+            return Reject(check.Code!, check.Message!);
+        }
+
+        var skew = batch.SentAt == default ? TimeSpan.Zero : receivedAt - batch.SentAt;
+        var time = e.Time + skew;
+        if (time > receivedAt + options.MaxFutureSkew)
+        {
+            return Reject(ErrorCodes.TimeInFuture, $"The event time, corrected for clock skew, is more than {options.MaxFutureSkew} after its arrival.");
+        }
+
+        if (time < receivedAt - options.MaxEventAge)
+        {
+            return Reject(ErrorCodes.TimeTooOld, $"The event time, corrected for clock skew, is more than {options.MaxEventAge} before its arrival.");
+        }
+
+        return new Outcome(new EventRecord
+        {
+            Product = product,
+            Id = e.Id,
+            Name = e.Name,
+            SchemaVersion = schema.Version.ToString(),
+            Time = time,
+            ReceivedAt = receivedAt,
+            Context = batch.Context,
+            PropertiesJson = e.Properties is null ? null : JsonSerializer.Serialize(e.Properties, CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+            Country = facts.Country,
+            Region = facts.Region,
+            IpPseudonym = facts.IpPseudonym,
+        }, null);
+
+        Outcome Reject(string code, string message) => new(null, new QuarantineRecord
+        {
+            Product = product,
+            EventId = e.Id == Guid.Empty ? null : e.Id,
+            ReasonCode = code,
+            Message = message,
+            SchemaRef = schemaRef,
+            ReceivedAt = receivedAt,
+            EventJson = Truncate(JsonSerializer.Serialize(e, ProtocolJsonContext.Default.TelemetryEvent), options.QuarantineEventChars),
+        });
+    }
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+}

@@ -1,0 +1,34 @@
+using Prometheus;
+
+namespace Candor.Collector.Operations;
+
+/// <summary>The collector's Prometheus metrics, served on <c>/metrics</c>.</summary>
+internal static class CollectorMetrics
+{
+    public static readonly Counter Accepted = Metrics.CreateCounter(
+        "candor_events_accepted_total", "Events stored.", "product");
+
+    public static readonly Counter Duplicates = Metrics.CreateCounter(
+        "candor_events_duplicate_total", "Events acknowledged as duplicates of stored ones.", "product");
+
+    public static readonly Counter Rejected = Metrics.CreateCounter(
+        "candor_events_rejected_total", "Events rejected and quarantined, by reason code.", "reason");
+
+    public static readonly Counter RequestsRefused = Metrics.CreateCounter(
+        "candor_requests_refused_total", "Ingest requests refused as a whole, by code.", "code");
+
+    public static readonly Gauge QueueDepth = Metrics.CreateGauge(
+        "candor_ingest_queue_depth", "Batches waiting for the writer.");
+
+    public static readonly Histogram RequestDuration = Metrics.CreateHistogram(
+        "candor_ingest_request_duration_seconds", "Time from reading an ingest request to answering it.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+
+    public static readonly Histogram CommitDuration = Metrics.CreateHistogram(
+        "candor_commit_duration_seconds", "Time to commit one group of batches.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+
+    public static readonly Histogram CommitEvents = Metrics.CreateHistogram(
+        "candor_commit_events", "Events (stored or quarantined) per group commit.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 4, 9) });
+}

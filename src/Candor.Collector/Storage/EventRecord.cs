@@ -1,0 +1,53 @@
+using Candor.Protocol;
+
+namespace Candor.Collector.Storage;
+
+/// <summary>A validated, enriched event ready to store. It holds no client address: only what was
+/// derived from it.</summary>
+internal sealed class EventRecord
+{
+    public required string Product { get; init; }
+
+    public required Guid Id { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>The schema version the event was validated against (the newest known when the client sent none).</summary>
+    public required string SchemaVersion { get; init; }
+
+    /// <summary>The event time corrected for the client's clock skew.</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    public required EventContext Context { get; init; }
+
+    /// <summary>The properties as JSON, or <see langword="null"/>.</summary>
+    public string? PropertiesJson { get; init; }
+
+    public string? Country { get; init; }
+
+    public string? Region { get; init; }
+
+    public string? IpPseudonym { get; init; }
+}
+
+/// <summary>An event refused at ingest, kept with the reason so operators can see what is wrong.</summary>
+internal sealed class QuarantineRecord
+{
+    public required string Product { get; init; }
+
+    public Guid? EventId { get; init; }
+
+    public required string ReasonCode { get; init; }
+
+    public required string Message { get; init; }
+
+    /// <summary><c>product/name/version</c> as asked for or resolved, when the event named one.</summary>
+    public string? SchemaRef { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>The event as received, as JSON, truncated to a bound.</summary>
+    public required string EventJson { get; init; }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Candor.Collector.Operations;
+
+namespace Candor.Collector.Storage;
+
+/// <summary>One batch's work for the writer, completed once its group is committed.</summary>
+internal sealed class WriteRequest(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine)
+{
+    private readonly TaskCompletionSource<bool[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IReadOnlyList<EventRecord> Events { get; } = events;
+
+    public IReadOnlyList<QuarantineRecord> Quarantine { get; } = quarantine;
+
+    public int Size => Events.Count + Quarantine.Count;
+
+    /// <summary>Per event, whether it was a duplicate; completes after the commit.</summary>
+    public Task<bool[]> Committed => _done.Task;
+
+    public void Complete(bool[] duplicates) => _done.TrySetResult(duplicates);
+
+    public void Fail(Exception exception) => _done.TrySetException(exception);
+}
+
+/// <summary>
+/// The single writer with group commit. Ingest requests queue their batches in a bounded channel;
+/// the writer takes everything waiting (up to a bound), commits it in one transaction, then
+/// completes every request of the group. Requests arriving while a commit runs form the next group,
+/// so under load each commit carries many batches and the per-commit cost (fsync) is shared.
+/// When the queue is full, <see cref="TryEnqueue"/> fails and the caller answers 503 with
+/// Retry-After instead of waiting or dropping. On shutdown the writer stops taking work and drains
+/// what was queued before it returns.
+/// </summary>
+internal sealed partial class GroupCommitWriter : IHostedService
+{
+    private readonly IEventWriter _store;
+    private readonly Channel<WriteRequest> _queue;
+    private readonly int _maxEventsPerCommit;
+    private readonly ILogger<GroupCommitWriter> _logger;
+    private Task _loop = Task.CompletedTask;
+    private int _depth;
+
+    public GroupCommitWriter(IEventWriter store, CollectorOptions options, ILogger<GroupCommitWriter> logger)
+    {
+        _store = store;
+        _maxEventsPerCommit = options.MaxEventsPerCommit;
+        _logger = logger;
+        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.IngestQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public bool TryEnqueue(WriteRequest request)
+    {
+        if (!_queue.Writer.TryWrite(request))
+        {
+            return false;
+        }
+
+        CollectorMetrics.QueueDepth.Set(Interlocked.Increment(ref _depth));
+        return true;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        var group = new List<WriteRequest>();
+        var events = new List<EventRecord>();
+        var quarantine = new List<QuarantineRecord>();
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            events.Clear();
+            quarantine.Clear();
+            var size = 0;
+            while (size < _maxEventsPerCommit && _queue.Reader.TryRead(out var request))
+            {
+                group.Add(request);
+                events.AddRange(request.Events);
+                quarantine.AddRange(request.Quarantine);
+                size += request.Size;
+            }
+
+            CollectorMetrics.QueueDepth.Set(Interlocked.Add(ref _depth, -group.Count));
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                // Never cancelled: a batch taken from the queue is committed or failed, not abandoned.
+                var duplicates = await _store.WriteAsync(events, quarantine, CancellationToken.None);
+                var offset = 0;
+                foreach (var request in group)
+                {
+                    request.Complete(duplicates[offset..(offset + request.Events.Count)]);
+                    offset += request.Events.Count;
+                }
+            }
+            catch (Exception ex)
+            {
+                LogCommitFailed(_logger, ex, group.Count, size);
+                foreach (var request in group)
+                {
+                    request.Fail(ex);
+                }
+            }
+
+            CollectorMetrics.CommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            CollectorMetrics.CommitEvents.Observe(size);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Batches} batches ({Events} events) failed; their requests are answered 503")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, int batches, int events);
+}

@@ -1,0 +1,317 @@
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Candor.Collector.Storage.Postgres;
+
+/// <summary>
+/// PostgreSQL storage for several collector instances on one database. Events land in a table
+/// partitioned by month of arrival; dedup is a separate <c>event_ids</c> table keyed by
+/// (product, event id), because a partitioned table's unique keys must include the partition key.
+/// Writes go through binary COPY into a session temp table, then one statement claims the ids and
+/// inserts the fresh rows. Plain SQL (no extensions), so it also runs on Citus.
+/// </summary>
+internal sealed class PostgresEventStore : IEventStore
+{
+    private const string Columns =
+        "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
+        "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
+        "architecture, ci, ci_name, properties, country, region, ip_pseudonym";
+
+    private const string EventColumnsDdl = """
+            product text NOT NULL,
+            event_id uuid NOT NULL,
+            name text NOT NULL,
+            schema_version text,
+            event_time timestamptz NOT NULL,
+            received_at timestamptz NOT NULL,
+            install_id uuid,
+            session_id uuid,
+            project_id text,
+            user_id text,
+            product_version text,
+            initial_version text,
+            sdk_version text,
+            runtime_version text,
+            os_family text,
+            os_version text,
+            kernel_release text,
+            architecture text,
+            ci boolean,
+            ci_name text,
+            properties jsonb,
+            country text,
+            region text,
+            ip_pseudonym text
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly HashSet<string> _partitions = new(StringComparer.Ordinal);
+
+    public PostgresEventStore(string connectionString)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Two instances starting together must not race on CREATE ... IF NOT EXISTS.
+        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(4242001)", cancellationToken);
+        await ExecuteAsync(connection, $"""
+            CREATE TABLE IF NOT EXISTS event_ids (
+                product text NOT NULL,
+                event_id uuid NOT NULL,
+                PRIMARY KEY (product, event_id)
+            );
+            CREATE TABLE IF NOT EXISTS events (
+            {EventColumnsDdl}
+            ) PARTITION BY RANGE (received_at);
+            CREATE TABLE IF NOT EXISTS events_default PARTITION OF events DEFAULT;
+            CREATE INDEX IF NOT EXISTS events_product_received ON events (product, received_at);
+            CREATE TABLE IF NOT EXISTS quarantine (
+                product text NOT NULL,
+                event_id uuid,
+                reason_code text NOT NULL,
+                message text NOT NULL,
+                schema_ref text,
+                received_at timestamptz NOT NULL,
+                event_json text NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS quarantine_product_received ON quarantine (product, received_at);
+            """, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        await EnsurePartitionAsync(now, cancellationToken);
+        await EnsurePartitionAsync(now.AddMonths(1), cancellationToken);
+    }
+
+    public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
+    {
+        foreach (var e in events)
+        {
+            await EnsurePartitionAsync(e.ReceivedAt, cancellationToken);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await WriteOnceAsync(events, quarantine, cancellationToken);
+            }
+            catch (PostgresException ex) when (attempt < 5 && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                // Another instance claimed overlapping ids in another order; the retry sees its commit.
+                await Task.Delay(10 * attempt, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<bool[]> WriteOnceAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
+    {
+        var duplicate = new bool[events.Count];
+        var firstSeen = new HashSet<(string, Guid)>(events.Count);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var candidates = 0;
+        if (events.Count > 0)
+        {
+            await ExecuteAsync(connection, $"CREATE TEMP TABLE IF NOT EXISTS incoming ({EventColumnsDdl}) ON COMMIT DELETE ROWS", cancellationToken);
+            await using (var copy = await connection.BeginBinaryImportAsync($"COPY incoming ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                for (var i = 0; i < events.Count; i++)
+                {
+                    var e = events[i];
+                    if (!firstSeen.Add((e.Product, e.Id)))
+                    {
+                        duplicate[i] = true;
+                        continue;
+                    }
+
+                    candidates++;
+                    var c = e.Context;
+                    await copy.StartRowAsync(cancellationToken);
+                    await copy.WriteAsync(e.Product, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(e.Id, NpgsqlDbType.Uuid, cancellationToken);
+                    await copy.WriteAsync(e.Name, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(e.SchemaVersion, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(e.Time.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                    await copy.WriteAsync(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                    await WriteNullableAsync(copy, c.InstallId, NpgsqlDbType.Uuid, cancellationToken);
+                    await copy.WriteAsync(c.SessionId, NpgsqlDbType.Uuid, cancellationToken);
+                    await WriteNullableAsync(copy, c.ProjectId, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.UserId, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.ProductVersion, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.InitialVersion, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.SdkVersion, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.RuntimeVersion, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.OsFamily, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.OsVersion, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.KernelRelease, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, c.Architecture, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(c.Ci, NpgsqlDbType.Boolean, cancellationToken);
+                    await WriteNullableAsync(copy, c.CiName, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, e.PropertiesJson, NpgsqlDbType.Jsonb, cancellationToken);
+                    await WriteNullableAsync(copy, e.Country, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, e.Region, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(copy, e.IpPseudonym, NpgsqlDbType.Text, cancellationToken);
+                }
+
+                await copy.CompleteAsync(cancellationToken);
+            }
+        }
+
+        if (candidates > 0)
+        {
+            // Ids are claimed in key order so two instances claiming overlapping ids wait on each
+            // other instead of deadlocking; the unique key makes the later claim a no-op.
+            var inserted = new HashSet<(string, Guid)>(candidates);
+            await using (var command = new NpgsqlCommand($"""
+                WITH fresh AS (
+                    INSERT INTO event_ids (product, event_id)
+                    SELECT product, event_id FROM incoming ORDER BY product, event_id
+                    ON CONFLICT DO NOTHING
+                    RETURNING product, event_id)
+                INSERT INTO events ({Columns})
+                SELECT {Prefixed("i.")} FROM incoming i JOIN fresh f ON f.product = i.product AND f.event_id = i.event_id
+                RETURNING product, event_id
+                """, connection, transaction))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    inserted.Add((reader.GetString(0), reader.GetGuid(1)));
+                }
+            }
+
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (!duplicate[i])
+                {
+                    duplicate[i] = !inserted.Contains((events[i].Product, events[i].Id));
+                }
+            }
+        }
+
+        if (quarantine.Count > 0)
+        {
+            await using var copy = await connection.BeginBinaryImportAsync(
+                "COPY quarantine (product, event_id, reason_code, message, schema_ref, received_at, event_json) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var q in quarantine)
+            {
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(q.Product, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(copy, q.EventId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(q.ReasonCode, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(q.Message, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(copy, q.SchemaRef, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(q.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await copy.WriteAsync(q.EventJson, NpgsqlDbType.Text, cancellationToken);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return duplicate;
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> ReadRecentAsync(string product, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT {Columns.Replace("properties", "properties::text", StringComparison.Ordinal)} FROM events WHERE product = $1 ORDER BY received_at DESC, event_id DESC LIMIT $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = product });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var list = new List<StoredEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(DuckDb.DuckDbEventStore.ReadEvent(reader));
+        }
+
+        return list;
+    }
+
+    public async Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT product, event_id, reason_code, message, schema_ref, received_at, event_json FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = product });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var list = new List<QuarantineRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new QuarantineRecord
+            {
+                Product = reader.GetString(0),
+                EventId = reader.IsDBNull(1) ? null : reader.GetGuid(1),
+                ReasonCode = reader.GetString(2),
+                Message = reader.GetString(3),
+                SchemaRef = reader.IsDBNull(4) ? null : reader.GetString(4),
+                ReceivedAt = DuckDb.DuckDbEventStore.Utc(reader.GetDateTime(5)),
+                EventJson = reader.GetString(6),
+            });
+        }
+
+        return list;
+    }
+
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT 1");
+            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 1;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>Creates the month's partition the first time an event of that month arrives. The name
+    /// and bounds come from the date, never from input.</summary>
+    private async Task EnsurePartitionAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var start = new DateTimeOffset(at.Year, at.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var name = "events_" + start.ToString("yyyy_MM", CultureInfo.InvariantCulture);
+        if (_partitions.Contains(name))
+        {
+            return;
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(4242001)", cancellationToken);
+        var from = start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var to = start.AddMonths(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        await ExecuteAsync(connection, $"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events FOR VALUES FROM ('{from}') TO ('{to}')", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        _partitions.Add(name);
+    }
+
+    private static string Prefixed(string prefix) =>
+        string.Join(", ", Columns.Split(", ").Select(c => prefix + c));
+
+    private static async Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await copy.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await copy.WriteAsync(value, type, cancellationToken);
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
