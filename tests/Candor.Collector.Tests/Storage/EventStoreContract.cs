@@ -1,0 +1,174 @@
+using Candor.Collector.Storage;
+using Candor.Protocol;
+
+namespace Candor.Collector.Tests.Storage;
+
+/// <summary>What every storage engine must do; run against DuckDB and a real PostgreSQL.</summary>
+public abstract class EventStoreContract : IAsyncLifetime
+{
+    private readonly List<IEventStore> _opened = [];
+
+    /// <summary>Opens (and initializes) a store over this test's storage; a second call reopens the same storage.</summary>
+    private protected abstract IEventStore Create();
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var store in _opened)
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    private async Task<IEventStore> OpenAsync()
+    {
+        var store = Create();
+        _opened.Add(store);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    [Fact]
+    public async Task AStoredEventReadsBackWithItsContextPropertiesAndDerivedFacts()
+    {
+        var store = await OpenAsync();
+        var record = Record("acme");
+
+        var duplicates = await store.WriteAsync([record], [], CancellationToken.None);
+
+        Assert.Equal([false], duplicates);
+        var stored = Assert.Single(await store.ReadRecentAsync("acme", 10, CancellationToken.None));
+        Assert.Equal(record.Id, stored.Id);
+        Assert.Equal("command", stored.Name);
+        Assert.Equal("1-0-0", stored.Version);
+        Assert.Equal(record.Time, stored.Time, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(record.ReceivedAt, stored.ReceivedAt, TimeSpan.FromMilliseconds(1));
+        Assert.Equal("1.4.0", stored.Context.ProductVersion);
+        Assert.Equal(record.Context.InstallId, stored.Context.InstallId);
+        Assert.True(stored.Context.Ci);
+        Assert.Equal("run", stored.Properties!["command"].AsString);
+        Assert.Equal(12, stored.Properties!["duration_ms"].AsInteger);
+        Assert.Equal(("GB", "ENG", "0123abcd"), (stored.Country, stored.Region, stored.IpPseudonym));
+    }
+
+    [Fact]
+    public async Task AnEventIdAlreadyStoredForTheProductIsADuplicateAndNotStoredAgain()
+    {
+        var store = await OpenAsync();
+        var first = Record("acme");
+        await store.WriteAsync([first], [], CancellationToken.None);
+
+        var duplicates = await store.WriteAsync([Record("acme", first.Id), Record("acme")], [], CancellationToken.None);
+
+        Assert.Equal([true, false], duplicates);
+        Assert.Equal(2, (await store.ReadRecentAsync("acme", 10, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task AnEventIdRepeatedWithinOneGroupIsStoredOnce()
+    {
+        var store = await OpenAsync();
+        var id = Guid.CreateVersion7();
+
+        var duplicates = await store.WriteAsync([Record("acme", id), Record("acme", id)], [], CancellationToken.None);
+
+        Assert.Equal([false, true], duplicates);
+        Assert.Single(await store.ReadRecentAsync("acme", 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TheSameEventIdInAnotherProductIsNotADuplicate()
+    {
+        var store = await OpenAsync();
+        var id = Guid.CreateVersion7();
+
+        var duplicates = await store.WriteAsync([Record("acme", id), Record("beta", id)], [], CancellationToken.None);
+
+        Assert.Equal([false, false], duplicates);
+        Assert.Single(await store.ReadRecentAsync("beta", 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DuplicatesAreRecognisedAfterTheStoreIsReopened()
+    {
+        var id = Guid.CreateVersion7();
+        var first = await OpenAsync();
+        await first.WriteAsync([Record("acme", id)], [], CancellationToken.None);
+        await first.DisposeAsync();
+        _opened.Remove(first);
+
+        var second = await OpenAsync();
+        var duplicates = await second.WriteAsync([Record("acme", id)], [], CancellationToken.None);
+
+        Assert.Equal([true], duplicates);
+        Assert.Single(await second.ReadRecentAsync("acme", 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task QuarantinedEventsAreKeptWithTheirReasonAndCommittedWithTheGroup()
+    {
+        var store = await OpenAsync();
+        var id = Guid.CreateVersion7();
+        var rejected = new QuarantineRecord
+        {
+            Product = "acme",
+            EventId = id,
+            ReasonCode = ErrorCodes.UndeclaredProperty,
+            Message = "'path' is not declared",
+            SchemaRef = "acme/command/1-0-0",
+            ReceivedAt = DateTimeOffset.UtcNow,
+            EventJson = """{"id":"x","name":"command"}""",
+        };
+
+        await store.WriteAsync([Record("acme")], [rejected], CancellationToken.None);
+
+        var quarantined = Assert.Single(await store.ReadQuarantineAsync("acme", 10, CancellationToken.None));
+        Assert.Equal((id, "undeclared_property", "acme/command/1-0-0"), (quarantined.EventId, quarantined.ReasonCode, quarantined.SchemaRef));
+        Assert.Equal(rejected.EventJson, quarantined.EventJson);
+        Assert.Single(await store.ReadRecentAsync("acme", 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AGroupOfManyBatchesIsCommittedAndEveryEventIsAccountedFor()
+    {
+        var store = await OpenAsync();
+        var records = Enumerable.Range(0, 5000).Select(_ => Record("acme")).ToList();
+
+        var duplicates = await store.WriteAsync(records, [], CancellationToken.None);
+
+        Assert.All(duplicates, Assert.False);
+        Assert.Equal(5000, (await store.ReadRecentAsync("acme", 10_000, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task TheStoreReportsItselfReachable()
+    {
+        var store = await OpenAsync();
+
+        Assert.True(await store.IsReachableAsync(CancellationToken.None));
+    }
+
+    internal static EventRecord Record(string product, Guid? id = null) => new()
+    {
+        Product = product,
+        Id = id ?? Guid.CreateVersion7(),
+        Name = "command",
+        SchemaVersion = "1-0-0",
+        Time = DateTimeOffset.UtcNow.AddSeconds(-2),
+        ReceivedAt = DateTimeOffset.UtcNow,
+        Context = new EventContext
+        {
+            Product = product,
+            ProductVersion = "1.4.0",
+            SessionId = Guid.CreateVersion7(),
+            InstallId = Guid.NewGuid(),
+            OsFamily = "linux",
+            Ci = true,
+        },
+        PropertiesJson = """{"command":"run","exit_code":0,"duration_ms":12}""",
+        Country = "GB",
+        Region = "ENG",
+        IpPseudonym = "0123abcd",
+    };
+}
