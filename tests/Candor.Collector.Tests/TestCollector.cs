@@ -113,8 +113,10 @@ internal sealed class TestCollector : IAsyncDisposable
         return BatchOf(product, [.. events]);
     }
 
-    public static string BatchOf(string product, params string[] events) => $$"""
-        {"sent_at":"{{Now}}","context":{"product":"{{product}}","product_version":"1.4.0","session_id":"{{Guid.CreateVersion7()}}"},
+    public static string BatchOf(string product, params string[] events) => BatchSentAt(Now, product, events);
+
+    public static string BatchSentAt(string sentAt, string product, params string[] events) => $$"""
+        {"sent_at":"{{sentAt}}","context":{"product":"{{product}}","product_version":"1.4.0","session_id":"{{Guid.CreateVersion7()}}"},
          "events":[{{string.Join(",", events)}}]}
         """;
 
