@@ -55,7 +55,12 @@ internal static class CollectorApp
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
 
         var app = builder.Build();
-        app.UseForwardedHeaders();
+        if (options.TrustedProxies.Count > 0)
+        {
+            // Only with proxies configured: with both known lists empty the middleware trusts every peer.
+            app.UseForwardedHeaders();
+        }
+
         IngestEndpoint.Map(app, options);
         AdminEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
@@ -77,12 +82,16 @@ internal static class CollectorApp
     }
 
     /// <summary>Forwarding headers are believed only from the configured proxies: ASP.NET's default
-    /// trusts loopback, which would let any local process claim any address.</summary>
+    /// trusts loopback, which would let any local process claim any address, and with no proxies
+    /// listed at all it trusts everyone, so the middleware is not used then.</summary>
     internal static void ConfigureForwardedHeaders(ForwardedHeadersOptions forwarded, CollectorOptions options)
     {
         forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
         forwarded.KnownProxies.Clear();
         forwarded.KnownIPNetworks.Clear();
+#pragma warning disable ASPDEPR005 // The obsolete list still holds the loopback default and is still consulted.
+        forwarded.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
         forwarded.ForwardLimit = null;
         foreach (var proxy in options.TrustedProxies)
         {

@@ -83,10 +83,10 @@ internal sealed class CollectorProcess : IAsyncDisposable
     }
 
     /// <summary>The stored events of a product, newest first, as JSON.</summary>
-    public async Task<JsonElement[]> ReadEventsAsync(string product = "acme")
+    public async Task<JsonElement[]> ReadEventsAsync(string product = "acme", int limit = 1000)
     {
         using var client = CreateAdminClient();
-        using var document = JsonDocument.Parse(await client.GetStringAsync($"/v1/admin/events?product={product}&limit=1000"));
+        using var document = JsonDocument.Parse(await client.GetStringAsync($"/v1/admin/events?product={product}&limit={limit}"));
         return [.. document.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 

@@ -59,6 +59,10 @@ internal sealed class PostgresServer : IAsyncDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>The database named in a connection string made by this class.</summary>
+    public static string DatabaseOf(string connectionString) =>
+        connectionString.Split(';').Single(part => part.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
+
     /// <summary>Runs SQL through <c>psql</c> and returns its unaligned output.</summary>
     public async Task<string> QueryAsync(string connectionDatabase, string sql) =>
         await RunToolAsync("psql", ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres",

@@ -40,7 +40,7 @@ public sealed class PostgresEventStoreTests(PostgresFixture postgres) : EventSto
         await store.InitializeAsync(CancellationToken.None);
         await store.WriteAsync([Record("acme")], [], CancellationToken.None);
 
-        var database = new Npgsql.NpgsqlConnectionStringBuilder(_connectionString).Database!;
+        var database = Candor.TestSupport.PostgresServer.DatabaseOf(_connectionString);
         var partition = await postgres.Server.QueryAsync(database, "SELECT tableoid::regclass FROM events");
         Assert.Equal("events_" + DateTimeOffset.UtcNow.ToString("yyyy_MM", System.Globalization.CultureInfo.InvariantCulture), partition);
     }
