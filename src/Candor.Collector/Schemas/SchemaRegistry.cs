@@ -25,7 +25,13 @@ internal sealed partial class SchemaRegistry : IDisposable
         _debounce = new Timer(_ => _ = ReloadAsync(), null, Timeout.Infinite, Timeout.Infinite);
         if (Directory.Exists(_directory))
         {
-            _watcher = new FileSystemWatcher(_directory, "*.json") { IncludeSubdirectories = true };
+            // No filter: a new product or event folder must trigger a reload too, since a file
+            // written into it before its watch exists raises no event of its own.
+            _watcher = new FileSystemWatcher(_directory)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
             _watcher.Changed += OnChanged;
             _watcher.Created += OnChanged;
             _watcher.Deleted += OnChanged;
