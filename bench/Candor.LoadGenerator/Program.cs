@@ -1,0 +1,278 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+// Candor load generator. Many concurrent clients post gzip batches of realistic events to a
+// collector on loopback for a fixed time, first to the read-and-discard baseline endpoint
+// (/v1/discard: same HTTP and gunzip work, nothing stored), then to /v1/events, and report
+// events/s, latency percentiles, errors and, given the collector's pid, its peak memory.
+//
+//   dotnet run -c Release --project bench/Candor.LoadGenerator -- --url http://127.0.0.1:5080 \
+//     --write-key KEY --seconds 60 --concurrency 16 [--rate 50000] [--mode both|events|discard] [--collector-pid PID]
+
+var options = LoadOptions.Parse(args);
+if (!options.Url.IsLoopback)
+{
+    Console.Error.WriteLine("The load generator only sends to a loopback address (127.0.0.1 / localhost).");
+    return 2;
+}
+
+using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, UseProxy = false, UseCookies = false };
+using var http = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
+
+Console.WriteLine($"Candor load generator: {options.Concurrency} clients, batches of {options.BatchSize}, {options.Seconds} s per phase, " +
+    (options.Rate > 0 ? $"paced at {options.Rate} events/s" : "unpaced") + $", against {options.Url}");
+var results = new List<PhaseResult>();
+if (options.Mode is "both" or "discard")
+{
+    results.Add(await Phase.RunAsync("discard", "/v1/discard", http, options));
+}
+
+if (options.Mode is "both" or "events")
+{
+    results.Add(await Phase.RunAsync("events", "/v1/events", http, options));
+}
+
+Console.WriteLine();
+Console.WriteLine("| phase | requests | events/s | p50 ms | p99 ms | max ms | errors | collector peak RSS MB |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+foreach (var r in results)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Name} | {r.Requests} | {r.EventsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.Max:F1} | {r.ErrorSummary} | {(r.PeakRssMb > 0 ? r.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture) : "-")} |"));
+}
+
+if (results.Count == 2 && results[0].EventsPerSecond > 0)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"Ingest throughput is {results[1].EventsPerSecond / results[0].EventsPerSecond:P0} of the read-and-discard baseline."));
+}
+
+return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
+
+internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Concurrency, int BatchSize, int Rate, string Mode, int? CollectorPid)
+{
+    public static LoadOptions Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var index = Array.IndexOf(args, "--" + name);
+            return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+        }
+
+        int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+        var pid = Get("collector-pid", "");
+        return new LoadOptions(
+            new Uri(Get("url", "http://127.0.0.1:5080")),
+            Get("write-key", Environment.GetEnvironmentVariable("CANDOR_WRITE_KEY") ?? ""),
+            Math.Clamp(Int("seconds", 10), 1, 600),
+            Math.Clamp(Int("concurrency", 16), 1, 512),
+            Math.Clamp(Int("batch", 100), 1, 1000),
+            Math.Max(0, Int("rate", 0)),
+            Get("mode", "both"),
+            pid.Length > 0 ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
+    }
+}
+
+internal sealed record PhaseResult(string Name, long Requests, double EventsPerSecond, double P50, double P99, double Max, Dictionary<string, int> Errors, double PeakRssMb)
+{
+    public string ErrorSummary => Errors.Count == 0 ? "0" : string.Join(" ", Errors.Select(e => $"{e.Key}×{e.Value}"));
+}
+
+internal static class Phase
+{
+    public static async Task<PhaseResult> RunAsync(string name, string path, HttpClient http, LoadOptions options)
+    {
+        Console.Write($"{name}: warming up… ");
+        await RunClientsAsync(path, http, options, TimeSpan.FromSeconds(Math.Min(3, options.Seconds)), null);
+        Console.Write("measuring… ");
+        using var memory = new MemorySampler(options.CollectorPid);
+        var stopwatch = Stopwatch.StartNew();
+        var clients = await RunClientsAsync(path, http, options, TimeSpan.FromSeconds(options.Seconds), memory);
+        stopwatch.Stop();
+
+        var latencies = clients.SelectMany(c => c.Latencies).Order().ToArray();
+        var errors = new Dictionary<string, int>();
+        foreach (var (code, count) in clients.SelectMany(c => c.Errors))
+        {
+            errors[code] = errors.GetValueOrDefault(code) + count;
+        }
+
+        var events = clients.Sum(c => c.Events);
+        Console.WriteLine("done.");
+        return new PhaseResult(name, latencies.LongLength, events / stopwatch.Elapsed.TotalSeconds,
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Length > 0 ? latencies[^1] : 0, errors, memory.PeakMb);
+    }
+
+    private static async Task<Client[]> RunClientsAsync(string path, HttpClient http, LoadOptions options, TimeSpan duration, MemorySampler? memory)
+    {
+        var clients = Enumerable.Range(0, options.Concurrency).Select(i => new Client(i)).ToArray();
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var interval = options.Rate > 0 ? TimeSpan.FromSeconds((double)options.BatchSize * options.Concurrency / options.Rate) : TimeSpan.Zero;
+        await Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(path, http, options, deadline, interval))));
+        memory?.Sample();
+        return clients;
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
+
+/// <summary>One client: builds a fresh batch (new event ids) for every request, gzips it, posts it.</summary>
+internal sealed class Client(int seed)
+{
+    private static readonly string[] Commands = ["run", "new", "pipeline list", "pipeline show", "run --watch", "telemetry status", "login", "deploy"];
+    private static readonly string[] Versions = ["1.4.0", "1.4.1", "1.3.2", "2.0.0-preview.3"];
+    private static readonly string[] Os = ["linux", "windows", "macos"];
+    private readonly Random _random = new(seed);
+    private readonly ArrayBufferWriter<byte> _json = new(32 * 1024);
+
+    public List<double> Latencies { get; } = new(16_384);
+
+    public Dictionary<string, int> Errors { get; } = [];
+
+    public long Events { get; private set; }
+
+    public async Task RunAsync(string path, HttpClient http, LoadOptions options, long deadline, TimeSpan interval)
+    {
+        var next = Stopwatch.GetTimestamp() + (long)(_random.NextDouble() * interval.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (interval > TimeSpan.Zero)
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+
+                next += (long)(interval.TotalSeconds * Stopwatch.Frequency);
+            }
+
+            var body = BuildGzipBatch(options.BatchSize);
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Content.Headers.ContentEncoding.Add("gzip");
+            request.Headers.Add("X-Candor-Write-Key", options.WriteKey);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var response = await http.SendAsync(request);
+                await response.Content.ReadAsByteArrayAsync();
+                Latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    Events += options.BatchSize;
+                }
+                else
+                {
+                    Count(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                Count(ex.GetType().Name);
+            }
+        }
+    }
+
+    private void Count(string code) => Errors[code] = Errors.GetValueOrDefault(code) + 1;
+
+    private byte[] BuildGzipBatch(int size)
+    {
+        _json.ResetWrittenCount();
+        var now = DateTimeOffset.UtcNow;
+        using (var writer = new Utf8JsonWriter(_json))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("sent_at", now);
+            writer.WriteStartObject("context");
+            writer.WriteString("product", "acme");
+            writer.WriteString("product_version", Versions[_random.Next(Versions.Length)]);
+            writer.WriteString("initial_version", "1.2.0");
+            writer.WriteString("sdk_version", "0.1.0");
+            writer.WriteString("runtime_version", "10.0.0");
+            writer.WriteString("os_family", Os[_random.Next(Os.Length)]);
+            writer.WriteString("os_version", "Debian GNU/Linux 12 (bookworm)");
+            writer.WriteString("architecture", "x64");
+            writer.WriteBoolean("ci", _random.Next(4) == 0);
+            writer.WriteString("session_id", Guid.CreateVersion7());
+            writer.WriteString("install_id", Guid.CreateVersion7());
+            writer.WriteEndObject();
+            writer.WriteStartArray("events");
+            for (var i = 0; i < size; i++)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", Guid.CreateVersion7());
+                writer.WriteString("name", "command");
+                writer.WriteString("version", "1-0-0");
+                writer.WriteString("time", now.AddMilliseconds(-_random.Next(60_000)));
+                writer.WriteStartObject("properties");
+                writer.WriteString("command", Commands[_random.Next(Commands.Length)]);
+                writer.WriteNumber("exit_code", _random.Next(10) == 0 ? 1 : 0);
+                writer.WriteNumber("duration_ms", _random.Next(5, 30_000));
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        using var output = new MemoryStream(_json.WrittenCount / 4);
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+        {
+            gzip.Write(_json.WrittenSpan);
+        }
+
+        return output.ToArray();
+    }
+}
+
+/// <summary>Samples the collector's resident memory once a second (Linux /proc).</summary>
+internal sealed class MemorySampler : IDisposable
+{
+    private readonly int? _pid;
+    private readonly Timer? _timer;
+
+    public MemorySampler(int? pid)
+    {
+        _pid = pid;
+        if (pid is not null)
+        {
+            _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        }
+    }
+
+    public double PeakMb { get; private set; }
+
+    public void Sample()
+    {
+        if (_pid is null)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{_pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    var kb = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                    PeakMb = Math.Max(PeakMb, kb / 1024);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public void Dispose() => _timer?.Dispose();
+}

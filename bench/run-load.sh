@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the collector (Release build) on a free loopback port over a fresh data directory, then the
+# load generator against it: first the read-and-discard baseline, then real ingest. Prints the table.
+#
+#   bench/run-load.sh [duckdb|postgres] [seconds] [concurrency] [rate events/s, 0 = unpaced]
+#
+# For postgres, set CANDOR_BENCH_PG to a connection string (the script does not start a server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+storage=${1:-duckdb} seconds=${2:-60} concurrency=${3:-16} rate=${4:-0}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build -c Release src/Candor.Collector -nologo -clp:ErrorsOnly -v:quiet >/dev/null
+dotnet build -c Release bench/Candor.LoadGenerator -nologo -clp:ErrorsOnly -v:quiet >/dev/null
+
+data=$(mktemp -d /tmp/candor-load-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+key=wk_load_0123456789abcdef
+args=(--urls "http://127.0.0.1:$port" --Candor:DataDirectory="$data" --Candor:AdminToken=adm_load_0123456789abcdef
+  --Candor:Products:acme:WriteKey=$key --Candor:SchemaDirectory=samples/Acme.Cli/schemas
+  --Candor:EnableDiscardEndpoint=true --Logging:LogLevel:Default=Warning)
+if [[ "$storage" == postgres ]]; then
+  args+=(--Candor:Storage=postgres --Candor:ConnectionString="${CANDOR_BENCH_PG:?set CANDOR_BENCH_PG}")
+fi
+
+ASPNETCORE_ENVIRONMENT=Production dotnet artifacts/bin/Candor.Collector/release/Candor.Collector.dll "${args[@]}" &
+collector=$!
+trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+
+dotnet artifacts/bin/Candor.LoadGenerator/release/Candor.LoadGenerator.dll --url "http://127.0.0.1:$port" --write-key $key \
+  --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --collector-pid $collector || status=$?
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))' || true
+exit "${status:-0}"
