@@ -6,13 +6,15 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Debian packages the tests use, as "command-or-path:package" pairs.
-APT_NEEDS=()
+# Debian packages the tests use, as "command-or-path:package" pairs (a path may be a glob).
+# PostgreSQL: the collector's storage contract and two-instance tests start a throwaway server
+# from /usr/lib/postgresql/<version>/bin (initdb, pg_ctl, createdb, psql).
+APT_NEEDS=("/usr/lib/postgresql/*/bin/pg_ctl:postgresql")
 
 missing=()
 for need in "${APT_NEEDS[@]+"${APT_NEEDS[@]}"}"; do
   probe="${need%%:*}" package="${need#*:}"
-  if [[ "$probe" == /* ]]; then [[ -e "$probe" ]] || missing+=("$package")
+  if [[ "$probe" == /* ]]; then compgen -G "$probe" >/dev/null || missing+=("$package")
   else command -v "$probe" >/dev/null 2>&1 || missing+=("$package"); fi
 done
 if ((${#missing[@]})); then
