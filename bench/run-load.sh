@@ -30,5 +30,5 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && b
 
 dotnet artifacts/bin/Candor.LoadGenerator/release/Candor.LoadGenerator.dll --url "http://127.0.0.1:$port" --write-key $key \
   --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --collector-pid $collector || status=$?
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))' || true
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^(candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))|dotnet_total_memory_bytes|process_working_set_bytes)' || true
 exit "${status:-0}"

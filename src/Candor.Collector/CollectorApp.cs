@@ -37,7 +37,7 @@ internal static class CollectorApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IEventStore>(_ => options.IsPostgres
             ? new PostgresEventStore(options.ConnectionString!)
-            : new DuckDbEventStore(options.ResolvedDatabasePath));
+            : new DuckDbEventStore(options.ResolvedDatabasePath, options.DuckDbMemoryLimit));
         builder.Services.AddSingleton<IEventWriter>(s => s.GetRequiredService<IEventStore>());
         builder.Services.AddSingleton<IEventQuery>(s => s.GetRequiredService<IEventStore>());
         builder.Services.AddSingleton<SchemaRegistry>();

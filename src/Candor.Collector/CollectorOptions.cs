@@ -28,6 +28,9 @@ internal sealed class CollectorOptions
     /// <c>postgres</c> (needs <see cref="ConnectionString"/>).</summary>
     public string Storage { get; set; } = "duckdb";
 
+    /// <summary>DuckDB's memory limit (its buffer pool and caches), in DuckDB's notation. Default: <c>64MB</c>.</summary>
+    public string DuckDbMemoryLimit { get; set; } = "64MB";
+
     /// <summary>The PostgreSQL connection string when <see cref="Storage"/> is <c>postgres</c>. Default: none.</summary>
     public string? ConnectionString { get; set; }
 
@@ -103,6 +106,11 @@ internal sealed class CollectorOptions
         else if (IsPostgres && string.IsNullOrWhiteSpace(ConnectionString))
         {
             errors.Add("Candor:ConnectionString must be set when Candor:Storage is 'postgres'.");
+        }
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(DuckDbMemoryLimit, "^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+        {
+            errors.Add($"Candor:DuckDbMemoryLimit must be a size such as 128MB or 1GB, not '{DuckDbMemoryLimit}'.");
         }
 
         foreach (var proxy in TrustedProxies)

@@ -54,8 +54,11 @@ internal sealed class DuckDbEventStore : IEventStore
     private readonly SemaphoreSlim _readGate = new(1, 1);
     private int _disposed;
 
-    public DuckDbEventStore(string databasePath)
+    private readonly string _memoryLimit;
+
+    public DuckDbEventStore(string databasePath, string memoryLimit = "64MB")
     {
+        _memoryLimit = memoryLimit;
         var directory = Path.GetDirectoryName(Path.GetFullPath(databasePath));
         if (directory is not null)
         {
@@ -69,6 +72,8 @@ internal sealed class DuckDbEventStore : IEventStore
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await _writer.OpenAsync(cancellationToken);
+        // A database-wide setting; SET does not take parameters, and the value was validated at startup.
+        await ExecuteAsync(_writer, $"SET memory_limit = '{_memoryLimit}'", cancellationToken);
         await ExecuteAsync(_writer, $"""
             CREATE TABLE IF NOT EXISTS events (
             {EventColumnsDdl}
