@@ -131,31 +131,31 @@ internal sealed class PostgresEventStore : IEventStore
 
                     candidates++;
                     var c = e.Context;
-                    await copy.StartRowAsync(cancellationToken);
-                    await copy.WriteAsync(e.Product, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(e.Id, NpgsqlDbType.Uuid, cancellationToken);
-                    await copy.WriteAsync(e.Name, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(e.SchemaVersion, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(e.Time.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                    await copy.WriteAsync(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                    await WriteNullableAsync(copy, c.InstallId, NpgsqlDbType.Uuid, cancellationToken);
-                    await copy.WriteAsync(c.SessionId, NpgsqlDbType.Uuid, cancellationToken);
-                    await WriteNullableAsync(copy, c.ProjectId, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.UserId, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.ProductVersion, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.InitialVersion, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.SdkVersion, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.RuntimeVersion, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.OsFamily, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.OsVersion, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.KernelRelease, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, c.Architecture, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(c.Ci, NpgsqlDbType.Boolean, cancellationToken);
-                    await WriteNullableAsync(copy, c.CiName, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, e.PropertiesJson, NpgsqlDbType.Jsonb, cancellationToken);
-                    await WriteNullableAsync(copy, e.Country, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, e.Region, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(copy, e.IpPseudonym, NpgsqlDbType.Text, cancellationToken);
+                    copy.StartRow();
+                    copy.Write(e.Product, NpgsqlDbType.Text);
+                    copy.Write(e.Id, NpgsqlDbType.Uuid);
+                    copy.Write(e.Name, NpgsqlDbType.Text);
+                    copy.Write(e.SchemaVersion, NpgsqlDbType.Text);
+                    copy.Write(e.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
+                    copy.Write(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+                    WriteNullable(copy, c.InstallId, NpgsqlDbType.Uuid);
+                    copy.Write(c.SessionId, NpgsqlDbType.Uuid);
+                    WriteNullable(copy, c.ProjectId, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.UserId, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.ProductVersion, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.InitialVersion, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.SdkVersion, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.RuntimeVersion, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.OsFamily, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.OsVersion, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.KernelRelease, NpgsqlDbType.Text);
+                    WriteNullable(copy, c.Architecture, NpgsqlDbType.Text);
+                    copy.Write(c.Ci, NpgsqlDbType.Boolean);
+                    WriteNullable(copy, c.CiName, NpgsqlDbType.Text);
+                    WriteNullable(copy, e.PropertiesJson, NpgsqlDbType.Jsonb);
+                    WriteNullable(copy, e.Country, NpgsqlDbType.Text);
+                    WriteNullable(copy, e.Region, NpgsqlDbType.Text);
+                    WriteNullable(copy, e.IpPseudonym, NpgsqlDbType.Text);
                 }
 
                 await copy.CompleteAsync(cancellationToken);
@@ -200,14 +200,14 @@ internal sealed class PostgresEventStore : IEventStore
                 "COPY quarantine (product, event_id, reason_code, message, schema_ref, received_at, event_json) FROM STDIN (FORMAT BINARY)", cancellationToken);
             foreach (var q in quarantine)
             {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(q.Product, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(copy, q.EventId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(q.ReasonCode, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(q.Message, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(copy, q.SchemaRef, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(q.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await copy.WriteAsync(q.EventJson, NpgsqlDbType.Text, cancellationToken);
+                copy.StartRow();
+                copy.Write(q.Product, NpgsqlDbType.Text);
+                WriteNullable(copy, q.EventId, NpgsqlDbType.Uuid);
+                copy.Write(q.ReasonCode, NpgsqlDbType.Text);
+                copy.Write(q.Message, NpgsqlDbType.Text);
+                WriteNullable(copy, q.SchemaRef, NpgsqlDbType.Text);
+                copy.Write(q.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+                copy.Write(q.EventJson, NpgsqlDbType.Text);
             }
 
             await copy.CompleteAsync(cancellationToken);
@@ -297,15 +297,17 @@ internal sealed class PostgresEventStore : IEventStore
     private static string Prefixed(string prefix) =>
         string.Join(", ", Columns.Split(", ").Select(c => prefix + c));
 
-    private static async Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+    // Synchronous on purpose: the importer buffers, so per-value async state machines only cost
+    // CPU; the buffer is flushed on the writer's own thread.
+    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type)
     {
         if (value is null)
         {
-            await copy.WriteNullAsync(cancellationToken);
+            copy.WriteNull();
         }
         else
         {
-            await copy.WriteAsync(value, type, cancellationToken);
+            copy.Write(value, type);
         }
     }
 
