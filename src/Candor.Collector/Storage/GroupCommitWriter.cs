@@ -66,7 +66,9 @@ internal sealed partial class GroupCommitWriter : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        // A dedicated thread, not the thread pool: under load the pool's queue is full of request
+        // work, and every hop of the writer's loop through it delays every waiting request.
+        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         return Task.CompletedTask;
     }
 
@@ -76,12 +78,12 @@ internal sealed partial class GroupCommitWriter : IHostedService
         await _loop.WaitAsync(cancellationToken);
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var group = new List<WriteRequest>();
         var events = new List<EventRecord>();
         var quarantine = new List<QuarantineRecord>();
-        while (await _queue.Reader.WaitToReadAsync())
+        while (WaitForWork())
         {
             group.Clear();
             events.Clear();
@@ -100,7 +102,8 @@ internal sealed partial class GroupCommitWriter : IHostedService
             try
             {
                 // Never cancelled: a batch taken from the queue is committed or failed, not abandoned.
-                var duplicates = await _store.WriteAsync(events, quarantine, CancellationToken.None);
+                // DuckDB's calls complete synchronously; Npgsql's block this thread only.
+                var duplicates = _store.WriteAsync(events, quarantine, CancellationToken.None).GetAwaiter().GetResult();
                 var offset = 0;
                 foreach (var request in group)
                 {
@@ -120,6 +123,12 @@ internal sealed partial class GroupCommitWriter : IHostedService
             CollectorMetrics.CommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             CollectorMetrics.CommitEvents.Observe(size);
         }
+    }
+
+    private bool WaitForWork()
+    {
+        var wait = _queue.Reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Batches} batches ({Events} events) failed; their requests are answered 503")]
