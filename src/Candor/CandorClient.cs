@@ -61,10 +61,23 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Invalid Candor options: " + string.Join(" ", errors), nameof(options));
         }
 
-        // Placeholder until consent resolution lands: anonymous without an install id.
-        var consent = new ConsentDecision(TelemetryLevel.Anonymous, "default");
-        return new CandorClient(options, consent, SystemEnvironment.Instance, TimeProvider.System);
+        return CreateInEnvironment(options, SystemEnvironment.Instance, TimeProvider.System);
     }
+
+    /// <summary>Resolves consent before anything else: nothing is queued, written or started until
+    /// the level is known.</summary>
+    internal static CandorClient CreateInEnvironment(CandorOptions options, ICandorEnvironment environment, TimeProvider time)
+    {
+        var consent = new ConsentResolver(options, environment).Resolve();
+        return new CandorClient(options, consent, environment, time);
+    }
+
+    /// <summary>The telemetry level this process runs under, resolved when the client was created.</summary>
+    public TelemetryLevel Level => Consent.Level;
+
+    /// <summary>Whether the user answered "quit" at the first-run question. The host decides what
+    /// that means (for example, exit before running the command). Default: <see langword="false"/>.</summary>
+    public bool QuitRequested => Consent.QuitRequested;
 
     /// <summary>The consent this process runs under.</summary>
     internal ConsentDecision Consent { get; }
