@@ -274,7 +274,9 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
                 : $"the notice (version {options.NoticeVersion}) was shown on this run; nothing is sent until the next run", saved);
         }
 
-        return new(baseLevel.Value, baseSource, baseSource == UserFileSource ? "the user chose it" : "the default policy");
+        return new(baseLevel.Value, baseSource, baseSource == UserFileSource
+            ? "the user chose it"
+            : options.DefaultPolicy == ConsentPolicy.OptOut ? "opt-out: the notice was shown on an earlier run" : "opt-in: off until enabled");
     }
 
     private Outcome Ask(bool apply, UserSettingsFile userFile, List<string> problems)

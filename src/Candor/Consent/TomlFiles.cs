@@ -58,7 +58,7 @@ internal static class TomlFiles
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var text = header + TomlSerializer.Serialize(table, CandorTomlContext.Default.TomlTable);
+            var text = header + TomlSerializer.Serialize(table, CandorTomlContext.Default.TomlTable).TrimEnd() + "\n";
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(Encoding.UTF8.GetBytes(text));

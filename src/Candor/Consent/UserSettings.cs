@@ -70,7 +70,7 @@ internal sealed class UserSettingsFile(string path)
             }
 
             var updated = change(current);
-            if (updated == current && read.Exists)
+            if (updated == current)
             {
                 return (current, null);
             }
