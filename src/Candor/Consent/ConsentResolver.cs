@@ -135,6 +135,10 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
         }));
 
         var outcome = Decide(apply, doNotTrack, variableLevel, variableSource, project, user, userFile, problems);
+        if (outcome.DecidedBy == PromptSource)
+        {
+            sources.Add(new(PromptSource, outcome.Quit ? "quit" : outcome.Settings?.Level is { } answered ? LevelNames.Name(answered) : "(no answer)", outcome.Reason));
+        }
 
         // Identity and clean-up follow the level.
         var settings = outcome.Settings ?? user.Settings;
