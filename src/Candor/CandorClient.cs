@@ -44,7 +44,9 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        if (options.Endpoint is not null)
+        // Consent gate (minimal until the delivery pipeline lands its own): below anonymous nothing
+        // is sent, so no sender is created.
+        if (options.Endpoint is not null && consent.Level >= TelemetryLevel.Anonymous)
         {
             _sender = new HttpSender(options.Endpoint, options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
         }
@@ -94,6 +96,11 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <param name="properties">The event's properties; copied, so the caller may reuse the dictionary.</param>
     public void Track(string name, IReadOnlyDictionary<string, PropertyValue>? properties = null)
     {
+        if (Consent.Level < TelemetryLevel.Anonymous)
+        {
+            return;
+        }
+
         if (string.IsNullOrEmpty(name) || Volatile.Read(ref _disposed) != 0)
         {
             CandorEventSource.Log.EventRefused(string.IsNullOrEmpty(name) ? "empty name" : "client disposed");
