@@ -24,7 +24,8 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private readonly CandorOptions _options;
     private readonly TimeProvider _time;
     private readonly Channel<TelemetryEvent> _queue;
-    private readonly HttpSender? _sender;
+    private readonly bool _sends;
+    private HttpSender? _sender;
     private int _dropped;
     private int _disposed;
 
@@ -46,10 +47,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         });
         // Consent gate (minimal until the delivery pipeline lands its own): below anonymous nothing
         // is sent, so no sender is created.
-        if (options.Endpoint is not null && consent.Level >= TelemetryLevel.Anonymous)
-        {
-            _sender = new HttpSender(options.Endpoint, options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
-        }
+        _sends = options.Endpoint is not null && consent.Level >= TelemetryLevel.Anonymous;
     }
 
     /// <summary>Creates a client. Throws <see cref="ArgumentException"/> listing every problem when
@@ -125,6 +123,13 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <paramref name="cancellationToken"/> is cancelled, whichever comes first. Never throws.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        // Created on the first flush with something to send, so a run that tracks nothing (--help)
+        // never pays for HTTP.
+        if (_sends && _sender is null && _queue.Reader.TryPeek(out _))
+        {
+            _sender = new HttpSender(_options.Endpoint!, _options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
+        }
+
         if (_sender is null)
         {
             while (_queue.Reader.TryRead(out _))
@@ -175,8 +180,11 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         try
         {
             // Exit path of a console tool: there is no synchronization context to deadlock on,
-            // and the wait is bounded by the flush budget.
-            Task.Run(() => FlushAsync()).Wait(_options.FlushBudget + TimeSpan.FromMilliseconds(50));
+            // and the wait is bounded by the flush budget. Nothing queued: nothing to wait for.
+            if (_queue.Reader.TryPeek(out _))
+            {
+                Task.Run(() => FlushAsync()).Wait(_options.FlushBudget + TimeSpan.FromMilliseconds(50));
+            }
         }
         catch (AggregateException)
         {

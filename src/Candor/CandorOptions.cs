@@ -78,7 +78,7 @@ public sealed class CandorOptions
         {
             errors.Add("ProductName is required.");
         }
-        else if (!ProductName.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_'))
+        else if (ProductName.AsSpan().ContainsAnyExcept(ProductNameCharacters))
         {
             errors.Add($"ProductName '{ProductName}' may hold only lower-case letters, digits, '-' and '_'.");
         }
@@ -98,7 +98,7 @@ public sealed class CandorOptions
             errors.Add($"QueueCapacity {QueueCapacity} must be between 1 and 100000.");
         }
 
-        if (!Enum.IsDefined(DefaultPolicy))
+        if (DefaultPolicy is not (ConsentPolicy.OptIn or ConsentPolicy.OptOut or ConsentPolicy.Prompt))
         {
             errors.Add($"DefaultPolicy {DefaultPolicy} is not a known policy.");
         }
@@ -115,7 +115,7 @@ public sealed class CandorOptions
 
         foreach (var alias in LegacyVariables)
         {
-            if (alias is null || !IsVariableName(alias.Name) || !Enum.IsDefined(alias.Polarity))
+            if (alias is null || !IsVariableName(alias.Name) || alias.Polarity is not (TelemetryAliasPolarity.OffWhenSet or TelemetryAliasPolarity.OnWhenTrue))
             {
                 errors.Add($"LegacyVariables entry '{alias?.Name}' needs a variable name (letters, digits, '_') and a known polarity.");
             }
@@ -124,6 +124,13 @@ public sealed class CandorOptions
         return errors;
     }
 
+    // Validation runs on every start of the host: SearchValues rather than LINQ keeps it off the JIT's plate.
+    private static readonly System.Buffers.SearchValues<char> ProductNameCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+    private static readonly System.Buffers.SearchValues<char> VariableNameCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+
     private static bool IsVariableName(string? name) =>
-        !string.IsNullOrEmpty(name) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+        !string.IsNullOrEmpty(name) && !name.AsSpan().ContainsAnyExcept(VariableNameCharacters);
 }

@@ -207,7 +207,7 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
             level >= TelemetryLevel.Local ? project.ProjectId(product) : null)
         {
             Reason = reason,
-            Sources = [.. sources.Select(s => s.Name == decidedBy ? s with { Decided = true } : s)],
+            Sources = MarkDecided(sources, decidedBy),
             QuitRequested = outcome.Quit,
             Problems = problems,
             UserFilePath = user.Path,
@@ -329,6 +329,17 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
         ConsentPolicy.Prompt => "prompt",
         _ => "opt-in",
     };
+
+    private static ConsentSource[] MarkDecided(List<ConsentSource> sources, string decidedBy)
+    {
+        var marked = new ConsentSource[sources.Count];
+        for (var i = 0; i < marked.Length; i++)
+        {
+            marked[i] = sources[i].Name == decidedBy ? sources[i] with { Decided = true } : sources[i];
+        }
+
+        return marked;
+    }
 
     private static string Show(string? value) => value is null ? "(unset)" : $"'{value}'";
 

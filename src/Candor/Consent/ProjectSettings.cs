@@ -63,7 +63,7 @@ internal static class ProjectSettings
             return new ProjectFileState(path, false, null, read.Problem);
         }
 
-        var table = read.Table ?? [];
+        var table = read.Table ?? new Dictionary<string, object>();
         var refuses = false;
         if (table.TryGetValue("consent", out var consent))
         {

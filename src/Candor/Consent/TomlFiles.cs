@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Tomlyn;
 using Tomlyn.Model;
@@ -10,7 +11,7 @@ namespace Candor.Consent;
 internal sealed partial class CandorTomlContext : TomlSerializerContext;
 
 /// <summary>What reading a TOML file gave: nothing (missing), a table, or a problem in words.</summary>
-internal readonly record struct TomlRead(bool Exists, TomlTable? Table, string? Problem)
+internal readonly record struct TomlRead(bool Exists, IDictionary<string, object>? Table, string? Problem)
 {
     public static TomlRead Missing => new(false, null, null);
 }
@@ -37,11 +38,7 @@ internal static class TomlFiles
             }
 
             var text = File.ReadAllText(path, Encoding.UTF8);
-            return new TomlRead(true, TomlSerializer.Deserialize(text, CandorTomlContext.Default.TomlTable) ?? [], null);
-        }
-        catch (TomlException ex)
-        {
-            return new TomlRead(true, null, "it is not valid TOML: " + FirstLine(ex.Message));
+            return FlatToml.TryParse(text) is { } flat ? new TomlRead(true, flat, null) : ParseWithTomlyn(text);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DecoderFallbackException)
         {
@@ -73,6 +70,37 @@ internal static class TomlFiles
             TryDelete(temporary);
             return $"'{path}' could not be written: {ex.Message}";
         }
+    }
+
+    // Kept apart (and not inlined) so Tomlyn is loaded only for files outside the flat subset.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TomlRead ParseWithTomlyn(string text)
+    {
+        try
+        {
+            return new TomlRead(true, TomlSerializer.Deserialize(text, CandorTomlContext.Default.TomlTable) ?? [], null);
+        }
+        catch (TomlException ex)
+        {
+            return new TomlRead(true, null, "it is not valid TOML: " + FirstLine(ex.Message));
+        }
+    }
+
+    /// <summary>A table Tomlyn can write, holding the same keys and values.</summary>
+    public static TomlTable ToTable(IDictionary<string, object>? values)
+    {
+        if (values is TomlTable table)
+        {
+            return table;
+        }
+
+        table = [];
+        foreach (var (key, value) in values ?? new Dictionary<string, object>())
+        {
+            table[key] = value;
+        }
+
+        return table;
     }
 
     public static void TryDelete(string path)

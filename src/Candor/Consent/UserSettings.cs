@@ -62,8 +62,7 @@ internal sealed class UserSettingsFile(string path)
                 return (null, $"'{Path}' is left as it is because {read.Problem}");
             }
 
-            var table = read.Table ?? [];
-            var problem = Parse(table, out var current);
+            var problem = Parse(read.Table ?? new Dictionary<string, object>(), out var current);
             if (problem is not null)
             {
                 return (null, $"'{Path}' is left as it is because {problem}");
@@ -75,6 +74,7 @@ internal sealed class UserSettingsFile(string path)
                 return (current, null);
             }
 
+            var table = TomlFiles.ToTable(read.Table);
             Write(table, updated);
             var writeProblem = TomlFiles.WriteAtomically(Path, table, Header);
             return writeProblem is null ? (updated, null) : (null, writeProblem);
@@ -126,7 +126,7 @@ internal sealed class UserSettingsFile(string path)
         }
     }
 
-    private static string? Parse(TomlTable table, out UserSettings settings)
+    private static string? Parse(IDictionary<string, object> table, out UserSettings settings)
     {
         settings = UserSettings.Empty;
         TelemetryLevel? level = null;

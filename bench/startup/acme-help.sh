@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# What Candor adds to a tool's startup: `acme --help` with Candor (consent resolved from the user
+# file, install id read, context built, client created and disposed) against the same tool built
+# without Candor (`-p:AcmeWithoutCandor=true`). Both are Release builds run through their apphost.
+#
+#   bench/startup/acme-help.sh            # RUNS=40 by default
+#   RUNS=100 bench/startup/acme-help.sh
+#
+# Needs hyperfine (apt-get install hyperfine). Writes results to artifacts/bench/startup/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+command -v hyperfine >/dev/null || { echo "acme-help.sh: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build samples/Acme.Cli -c Release -nologo -v:quiet -clp:ErrorsOnly
+dotnet build samples/Acme.Cli -c Release -p:AcmeWithoutCandor=true -nologo -v:quiet -clp:ErrorsOnly
+with=artifacts/bin/Acme.Cli/release/acme
+without=artifacts/bin/Acme.Cli/release_without-candor/acme
+out=artifacts/bench/startup
+mkdir -p "$out"
+
+# A fresh user whose notice has been shown: the steady state of every later run (opt-out, anonymous).
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+export HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_STATE_HOME="$home/.local/state"
+export ACME_TELEMETRY_ENDPOINT=http://127.0.0.1:9/
+unset DO_NOT_TRACK ACME_TELEMETRY CI GITHUB_ACTIONS 2>/dev/null || true
+"$with" --help >/dev/null 2>&1
+"$with" --help >/dev/null 2>&1
+grep -q install_id "$XDG_CONFIG_HOME/acme/telemetry.toml" || { echo "acme-help.sh: the steady state was not reached" >&2; exit 1; }
+
+hyperfine -N --warmup 10 --runs "${RUNS:-40}" \
+  --export-json "$out/acme-help.json" --export-markdown "$out/acme-help.md" \
+  -n with-candor "$with --help" \
+  -n without-candor "$without --help"
+
+python3 - "$out/acme-help.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+w, wo = results["with-candor"]["median"] * 1000, results["without-candor"]["median"] * 1000
+print(f"median with Candor {w:.2f} ms, without {wo:.2f} ms: +{w - wo:.2f} ms, ratio {w / wo:.3f}")
+PY
