@@ -78,7 +78,7 @@ public sealed class CandorOptions
         {
             errors.Add("ProductName is required.");
         }
-        else if (ProductName.AsSpan().ContainsAnyExcept(ProductNameCharacters))
+        else if (!IsProductName(ProductName))
         {
             errors.Add($"ProductName '{ProductName}' may hold only lower-case letters, digits, '-' and '_'.");
         }
@@ -124,13 +124,36 @@ public sealed class CandorOptions
         return errors;
     }
 
-    // Validation runs on every start of the host: SearchValues rather than LINQ keeps it off the JIT's plate.
-    private static readonly System.Buffers.SearchValues<char> ProductNameCharacters =
-        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-_");
+    // Validation runs on every start of the host: plain loops, because LINQ and vectorized searches
+    // (SearchValues) are compiled at startup, even in ReadyToRun images, and cost milliseconds.
+    private static bool IsProductName(string name)
+    {
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_'))
+            {
+                return false;
+            }
+        }
 
-    private static readonly System.Buffers.SearchValues<char> VariableNameCharacters =
-        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+        return true;
+    }
 
-    private static bool IsVariableName(string? name) =>
-        !string.IsNullOrEmpty(name) && !name.AsSpan().ContainsAnyExcept(VariableNameCharacters);
+    private static bool IsVariableName(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 
 namespace Candor.Consent;
@@ -10,22 +9,24 @@ namespace Candor.Consent;
 /// Anything outside that subset (tables, escapes, trailing comments, duplicate keys...) returns
 /// <see langword="null"/> and Tomlyn reads the file, so the result is always what TOML says.
 /// </summary>
+/// <remarks>Plain loops on purpose: LINQ and vectorized searches (SearchValues, EnumerateLines) are
+/// compiled at startup even in ReadyToRun images and cost more than these few lines.</remarks>
 internal static class FlatToml
 {
-    private static readonly SearchValues<char> KeyCharacters =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
-
-    // Escapes, quotes and control characters need the full parser.
-    private static readonly SearchValues<char> NotInPlainStrings = SearchValues.Create(
-        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F" +
-        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
-
     public static Dictionary<string, object>? TryParse(string text)
     {
         var table = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (var rawLine in text.AsSpan().EnumerateLines())
+        var start = 0;
+        while (start <= text.Length)
         {
-            var line = rawLine.Trim(" \t").ToString();
+            var end = text.IndexOf('\n', start);
+            if (end < 0)
+            {
+                end = text.Length;
+            }
+
+            var line = Trim(text, start, end);
+            start = end + 1;
             if (line.Length == 0 || line[0] == '#')
             {
                 continue;
@@ -37,9 +38,9 @@ internal static class FlatToml
                 return null;
             }
 
-            var key = line[..equals].TrimEnd(' ', '\t');
-            var value = line[(equals + 1)..].TrimStart(' ', '\t');
-            if (key.Length == 0 || key.AsSpan().ContainsAnyExcept(KeyCharacters) || table.ContainsKey(key))
+            var key = Trim(line, 0, equals);
+            var value = Trim(line, equals + 1, line.Length);
+            if (!IsBareKey(key) || table.ContainsKey(key))
             {
                 return null;
             }
@@ -48,7 +49,7 @@ internal static class FlatToml
             {
                 "true" => true,
                 "false" => false,
-                ['"', .. var inner, '"'] when !inner.AsSpan().ContainsAny(NotInPlainStrings) => inner,
+                ['"', .. var inner, '"'] when IsPlainString(inner) => inner,
                 _ => ParseInteger(value) is { } number ? number : null,
             };
             if (parsed is null)
@@ -62,12 +63,67 @@ internal static class FlatToml
         return table;
     }
 
+    private static string Trim(string text, int start, int end)
+    {
+        while (start < end && text[start] is ' ' or '\t')
+        {
+            start++;
+        }
+
+        while (end > start && text[end - 1] is ' ' or '\t' or '\r')
+        {
+            end--;
+        }
+
+        return text[start..end];
+    }
+
+    private static bool IsBareKey(string key)
+    {
+        if (key.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in key)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Escapes, quotes and control characters need the full parser.
+    private static bool IsPlainString(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is '"' or '\\' || char.IsControl(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static long? ParseInteger(string value)
     {
         var digits = value is ['+' or '-', .. var rest] ? rest : value;
-        if (digits.Length == 0 || digits.AsSpan().ContainsAnyExceptInRange('0', '9') || (digits.Length > 1 && digits[0] == '0'))
+        if (digits.Length == 0 || (digits.Length > 1 && digits[0] == '0'))
         {
             return null;
+        }
+
+        foreach (var c in digits)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return null;
+            }
         }
 
         return long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) ? number : null;

@@ -40,7 +40,11 @@ internal sealed class SystemEnvironment : ICandorEnvironment
 
     public string CurrentDirectory => Environment.CurrentDirectory;
 
-    public string HomeDirectory => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+    // HOME first on Unix (what GetFolderPath reads too, with more work around it at startup).
+    public string HomeDirectory =>
+        !OperatingSystem.IsWindows() && Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home && Path.IsPathRooted(home)
+            ? home
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 
     // Console reports a redirected handle when it is not a terminal (isatty on Unix).
     public bool IsInputTerminal => !Console.IsInputRedirected;
