@@ -8,8 +8,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # Debian packages the tests use, as "command-or-path:package" pairs (a path may be a glob).
 # PostgreSQL: the collector's storage contract and two-instance tests start a throwaway server
-# from /usr/lib/postgresql/<version>/bin (initdb, pg_ctl, createdb, psql).
-APT_NEEDS=("/usr/lib/postgresql/*/bin/pg_ctl:postgresql")
+# from /usr/lib/postgresql/<version>/bin. Chromium: the dashboard's browser test.
+APT_NEEDS=(
+  "/usr/lib/postgresql/*/bin/pg_ctl:postgresql"
+  "script:bsdutils"  # a pseudo-terminal for the first-run question test (ConsentTerminalTests)
+  "/usr/bin/chromium:chromium"
+)
 
 missing=()
 for need in "${APT_NEEDS[@]+"${APT_NEEDS[@]}"}"; do

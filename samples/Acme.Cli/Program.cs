@@ -1,13 +1,33 @@
-using System.Diagnostics;
 using Acme.Cli;
+#if !ACME_WITHOUT_CANDOR
+using System.Diagnostics;
+using Candor;
 using Candor.Protocol;
+#endif
 
 // Acme is a pretend data-pipeline tool. Its commands do trivial work; what matters is how it
-// wires Candor in: one client per process, one usage event per command, disposed at exit.
-using var telemetry = AcmeTelemetry.CreateClient();
+// wires Candor in: consent resolved once before the command runs, one usage event per command,
+// the client disposed at exit.
+#if ACME_WITHOUT_CANDOR
+// The benchmark's baseline: the same tool with no telemetry at all.
+return await new AcmeCommands().Root.Parse(args).InvokeAsync();
+#else
+var options = AcmeTelemetry.Options();
+var commands = new AcmeCommands(options);
+var parseResult = commands.Root.Parse(args);
+if (commands.IsUntracked(parseResult))
+{
+    // No client: nothing is resolved, recorded or sent for this invocation.
+    return await parseResult.InvokeAsync();
+}
 
-var root = AcmeCommands.Build();
-var parseResult = root.Parse(args);
+using var telemetry = CandorClient.Create(options);
+if (telemetry.QuitRequested)
+{
+    Console.Error.WriteLine("acme: stopped at the telemetry question; nothing was run.");
+    return 1;
+}
+
 var stopwatch = Stopwatch.StartNew();
 var exitCode = await parseResult.InvokeAsync();
 stopwatch.Stop();
@@ -23,3 +43,4 @@ if (AcmeCommands.CommandPath(parseResult) is { Length: > 0 } command)
 }
 
 return exitCode;
+#endif

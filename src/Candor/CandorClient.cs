@@ -24,7 +24,8 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private readonly CandorOptions _options;
     private readonly TimeProvider _time;
     private readonly Channel<TelemetryEvent> _queue;
-    private readonly HttpSender? _sender;
+    private readonly bool _sends;
+    private HttpSender? _sender;
     private int _dropped;
     private int _disposed;
 
@@ -44,10 +45,9 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        if (options.Endpoint is not null)
-        {
-            _sender = new HttpSender(options.Endpoint, options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
-        }
+        // Consent gate (minimal until the delivery pipeline lands its own): below anonymous nothing
+        // is sent, so no sender is created.
+        _sends = options.Endpoint is not null && consent.Level >= TelemetryLevel.Anonymous;
     }
 
     /// <summary>Creates a client. Throws <see cref="ArgumentException"/> listing every problem when
@@ -61,10 +61,23 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Invalid Candor options: " + string.Join(" ", errors), nameof(options));
         }
 
-        // Placeholder until consent resolution lands: anonymous without an install id.
-        var consent = new ConsentDecision(TelemetryLevel.Anonymous, "default");
-        return new CandorClient(options, consent, SystemEnvironment.Instance, TimeProvider.System);
+        return CreateInEnvironment(options, SystemEnvironment.Instance, TimeProvider.System);
     }
+
+    /// <summary>Resolves consent before anything else: nothing is queued, written or started until
+    /// the level is known.</summary>
+    internal static CandorClient CreateInEnvironment(CandorOptions options, ICandorEnvironment environment, TimeProvider time)
+    {
+        var consent = new ConsentResolver(options, environment).Resolve();
+        return new CandorClient(options, consent, environment, time);
+    }
+
+    /// <summary>The telemetry level this process runs under, resolved when the client was created.</summary>
+    public TelemetryLevel Level => Consent.Level;
+
+    /// <summary>Whether the user answered "quit" at the first-run question. The host decides what
+    /// that means (for example, exit before running the command). Default: <see langword="false"/>.</summary>
+    public bool QuitRequested => Consent.QuitRequested;
 
     /// <summary>The consent this process runs under.</summary>
     internal ConsentDecision Consent { get; }
@@ -81,6 +94,11 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <param name="properties">The event's properties; copied, so the caller may reuse the dictionary.</param>
     public void Track(string name, IReadOnlyDictionary<string, PropertyValue>? properties = null)
     {
+        if (Consent.Level < TelemetryLevel.Anonymous)
+        {
+            return;
+        }
+
         if (string.IsNullOrEmpty(name) || Volatile.Read(ref _disposed) != 0)
         {
             CandorEventSource.Log.EventRefused(string.IsNullOrEmpty(name) ? "empty name" : "client disposed");
@@ -105,6 +123,13 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <paramref name="cancellationToken"/> is cancelled, whichever comes first. Never throws.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        // Created on the first flush with something to send, so a run that tracks nothing (--help)
+        // never pays for HTTP.
+        if (_sends && _sender is null && _queue.Reader.TryPeek(out _))
+        {
+            _sender = new HttpSender(_options.Endpoint!, _options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
+        }
+
         if (_sender is null)
         {
             while (_queue.Reader.TryRead(out _))
@@ -155,8 +180,11 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         try
         {
             // Exit path of a console tool: there is no synchronization context to deadlock on,
-            // and the wait is bounded by the flush budget.
-            Task.Run(() => FlushAsync()).Wait(_options.FlushBudget + TimeSpan.FromMilliseconds(50));
+            // and the wait is bounded by the flush budget. Nothing queued: nothing to wait for.
+            if (_queue.Reader.TryPeek(out _))
+            {
+                Task.Run(() => FlushAsync()).Wait(_options.FlushBudget + TimeSpan.FromMilliseconds(50));
+            }
         }
         catch (AggregateException)
         {

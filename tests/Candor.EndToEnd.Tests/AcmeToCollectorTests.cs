@@ -104,6 +104,8 @@ public sealed class AcmeToCollectorTests
             ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config"),
             ["ACME_TELEMETRY_ENDPOINT"] = collector.BaseAddress.ToString(),
             ["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey,
+            // Consent given explicitly: this slice is about delivery; the first-run rules have their own tests.
+            ["ACME_TELEMETRY"] = "anonymous",
             // A generous budget: this test is about the slice, not exit latency, and CI is slow.
             ["ACME_FLUSH_MS"] = "5000",
         });

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Candor.Protocol;
+using Candor.Tests.Consent;
 using Candor.Tests.Fakes;
 
 namespace Candor.Tests;
@@ -12,7 +13,7 @@ public sealed class CandorClientTests
     public async Task TrackedEventsAreSentGzippedWithTheWriteKeyWhenTheClientIsDisposed()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        var client = CandorClient.Create(new CandorOptions
+        var client = ConsentedClients.Anonymous(new CandorOptions
         {
             ProductName = "acme",
             ProductVersion = "2.0.0",
@@ -43,7 +44,7 @@ public sealed class CandorClientTests
         using var blackhole = new TcpListener(IPAddress.Loopback, 0);
         blackhole.Start();
         var port = ((IPEndPoint)blackhole.LocalEndpoint).Port;
-        var client = CandorClient.Create(new CandorOptions
+        var client = ConsentedClients.Anonymous(new CandorOptions
         {
             ProductName = "acme",
             Endpoint = new Uri($"http://127.0.0.1:{port}/"),
@@ -63,7 +64,7 @@ public sealed class CandorClientTests
     public async Task AFullQueueDropsAndCountsNewEventsInsteadOfWaiting()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        var client = CandorClient.Create(new CandorOptions
+        var client = ConsentedClients.Anonymous(new CandorOptions
         {
             ProductName = "acme",
             Endpoint = collector.BaseAddress,
@@ -84,7 +85,7 @@ public sealed class CandorClientTests
     [Fact]
     public void TrackAfterDisposeIsIgnoredWithoutThrowing()
     {
-        var client = CandorClient.Create(new CandorOptions { ProductName = "acme" });
+        var client = ConsentedClients.Anonymous(new CandorOptions { ProductName = "acme" });
         client.Dispose();
 
         client.Track("late");

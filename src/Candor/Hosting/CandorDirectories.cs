@@ -7,6 +7,9 @@ namespace Candor.Hosting;
 /// </summary>
 internal static class CandorDirectories
 {
+    /// <summary>The name of the user file and of the project file.</summary>
+    public const string SettingsFileName = "telemetry.toml";
+
     /// <summary><c>$XDG_CONFIG_HOME/&lt;product&gt;</c> (default <c>~/.config/&lt;product&gt;</c>) on
     /// Linux, <c>%APPDATA%\&lt;product&gt;</c> on Windows,
     /// <c>~/Library/Application Support/&lt;product&gt;</c> on macOS.</summary>
@@ -27,6 +30,13 @@ internal static class CandorDirectories
         return Path.Combine(AbsoluteOr(environment.GetVariable("XDG_CONFIG_HOME"), Path.Combine(environment.HomeDirectory, ".config")), product);
     }
 
+    /// <summary>The user file: <c>&lt;config directory&gt;/telemetry.toml</c>.</summary>
+    public static string UserFile(ICandorEnvironment environment, string product) =>
+        Path.Combine(ConfigDirectory(environment, product), SettingsFileName);
+
+    /// <summary>The project file's path relative to a project's root: <c>.&lt;product&gt;/telemetry.toml</c>.</summary>
+    public static string ProjectFileRelativePath(string product) => Path.Combine("." + product, SettingsFileName);
+
     /// <summary><c>$XDG_STATE_HOME/&lt;product&gt;/telemetry</c> (default
     /// <c>~/.local/state/&lt;product&gt;/telemetry</c>) on Linux, <c>%LOCALAPPDATA%\&lt;product&gt;\telemetry</c>
     /// on Windows, <c>~/Library/Application Support/&lt;product&gt;/telemetry</c> on macOS.</summary>
@@ -46,6 +56,14 @@ internal static class CandorDirectories
 
         return Path.Combine(AbsoluteOr(environment.GetVariable("XDG_STATE_HOME"), Path.Combine(environment.HomeDirectory, ".local", "state")), product, "telemetry");
     }
+
+    /// <summary>Events waiting to be sent: <c>&lt;state directory&gt;/spool/</c>.</summary>
+    public static string SpoolDirectory(ICandorEnvironment environment, string product) =>
+        Path.Combine(StateDirectory(environment, product), "spool");
+
+    /// <summary>Every recorded event, one JSON object a line: <c>&lt;state directory&gt;/transparency.jsonl</c>.</summary>
+    public static string TransparencyLog(ICandorEnvironment environment, string product) =>
+        Path.Combine(StateDirectory(environment, product), "transparency.jsonl");
 
     // The XDG spec says relative values are invalid and must be ignored.
     private static string AbsoluteOr(string? value, string fallback) =>
