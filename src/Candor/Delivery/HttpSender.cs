@@ -17,12 +17,16 @@ internal enum SendOutcome
     Refused,
 }
 
+/// <summary>The outcome of one attempt and, for a retryable one, how long the collector asked us to wait.</summary>
+internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryAfter = null, int Status = 0);
+
 /// <summary>Posts gzip-compressed batches to the collector. Never throws.</summary>
 internal sealed class HttpSender : IDisposable
 {
     private readonly HttpClient _http;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
+    private int _attempts;
 
     public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout)
     {
@@ -39,8 +43,12 @@ internal sealed class HttpSender : IDisposable
         _writeKey = writeKey;
     }
 
-    public async Task<SendOutcome> SendAsync(EventBatch batch, CancellationToken cancellationToken)
+    /// <summary>How many requests were started, for tests and diagnostics.</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    public async Task<SendResult> SendAsync(EventBatch batch, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _attempts);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri);
@@ -55,16 +63,33 @@ internal sealed class HttpSender : IDisposable
             Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
             return status switch
             {
-                >= 200 and < 300 => SendOutcome.Delivered,
-                429 or 408 or >= 500 => SendOutcome.Retry,
-                _ => SendOutcome.Refused,
+                >= 200 and < 300 => new SendResult(SendOutcome.Delivered, Status: status),
+                429 or 408 or >= 500 => new SendResult(SendOutcome.Retry, RetryAfterOf(response), status),
+                _ => new SendResult(SendOutcome.Refused, Status: status),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
-            return SendOutcome.Retry;
+            return new SendResult(SendOutcome.Retry);
         }
+    }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        var retryAfter = response.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (retryAfter?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
     }
 
     internal static ByteArrayContent Compress(EventBatch batch)
