@@ -100,9 +100,27 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Invalid Candor options: " + string.Join(" ", errors), nameof(options));
         }
 
-        // Placeholder until consent resolution lands: anonymous without an install id.
-        var consent = new ConsentDecision(TelemetryLevel.Anonymous, "default");
+        var consent = PlaceholderConsent(options, SystemEnvironment.Instance);
         return new CandorClient(options, consent, SystemEnvironment.Instance, TimeProvider.System);
+    }
+
+    /// <summary>Placeholder until consent resolution lands (replaced at merge): <c>DO_NOT_TRACK</c> and
+    /// <c>&lt;PREFIX&gt;_TELEMETRY</c> only, else anonymous without an install id.</summary>
+    private static ConsentDecision PlaceholderConsent(CandorOptions options, SystemEnvironment environment)
+    {
+        if (environment.GetVariable("DO_NOT_TRACK") is { Length: > 0 } dnt && dnt != "0" && !dnt.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ConsentDecision(TelemetryLevel.Off, "DO_NOT_TRACK");
+        }
+
+        var variable = options.ResolvedEnvironmentPrefix + "_TELEMETRY";
+        return environment.GetVariable(variable)?.Trim().ToLowerInvariant() switch
+        {
+            "off" or "0" or "false" => new ConsentDecision(TelemetryLevel.Off, variable),
+            "local" => new ConsentDecision(TelemetryLevel.Local, variable),
+            "identified" => new ConsentDecision(TelemetryLevel.Identified, variable),
+            _ => new ConsentDecision(TelemetryLevel.Anonymous, "default"),
+        };
     }
 
     /// <summary>The consent this process runs under.</summary>

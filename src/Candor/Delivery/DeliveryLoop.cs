@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using Candor.Diagnostics;
 using Candor.Protocol;
@@ -6,12 +7,18 @@ using Candor.Transparency;
 namespace Candor.Delivery;
 
 /// <summary>
-/// The single reader of the client's queue, on a background task: it lingers until a batch is full
-/// (count or bytes) or the batch interval has passed, records the batch in the transparency log,
+/// The single reader of the client's queue, on its own background thread: it lingers until a batch is
+/// full (count or bytes) or the batch interval has passed, records the batch in the transparency log,
 /// sends it with bounded retries and backoff, and spools what cannot be delivered. At stop it makes
-/// one last attempt within the flush budget and spools the rest. Modelled on Serilog's BatchingSink
-/// and OpenTelemetry's BatchExportProcessor: one batch in flight, never a retry storm, never a throw.
+/// one last attempt within the flush budget and spools the rest.
 /// </summary>
+/// <remarks>
+/// Modelled on OpenTelemetry's BatchExportProcessor: a dedicated thread with synchronous I/O, so the
+/// exit path never waits for a thread-pool thread (a host blocking in <c>Dispose</c> on a pool thread,
+/// or a starved pool, would otherwise stall timers and continuations past the budget); one batch in
+/// flight, never a retry storm, never a throw. The thread is a background thread: it never keeps the
+/// process alive.
+/// </remarks>
 internal sealed class DeliveryLoop : IDisposable
 {
     private readonly ChannelReader<QueuedEvent> _reader;
@@ -28,10 +35,11 @@ internal sealed class DeliveryLoop : IDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly List<TaskCompletionSource> _flushWaiters = [];
     private readonly List<EventBatch> _carried = [];
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Thread _thread;
     private DateTimeOffset _nextAttemptAt;
     private int _wakePending;
     private int _pending;
-    private Task _task = Task.CompletedTask;
 
     public DeliveryLoop(ChannelReader<QueuedEvent> reader, CandorOptions options, EventContext context, TelemetryLevel level,
         HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time)
@@ -45,9 +53,10 @@ internal sealed class DeliveryLoop : IDisposable
         _log = log;
         _time = time;
         _backoff = new Backoff(options.RetryBaseDelay, options.MaxRetryDelay, Random.Shared);
+        _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
     }
 
-    public void Start() => _task = Task.Run(RunAsync);
+    public void Start() => _thread.Start();
 
     /// <summary>Called by <c>Track</c> after each accepted event: wakes the loop for the first event of a
     /// batch and again when the batch is full, and otherwise costs one interlocked increment.</summary>
@@ -87,27 +96,42 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    /// <summary>Stops the loop: sends are cut at the end of the flush budget less a reserve for writing
-    /// the spool; waits at most the budget. True when the loop finished in time.</summary>
+    /// <summary>Stops the loop and waits at most <paramref name="budget"/>: sends are cut when the budget
+    /// less a reserve for writing the spool is spent. True when the loop finished in time. The waiting
+    /// and the cutting happen on the calling thread, so they need no timer and no pool thread.</summary>
     public bool Stop(TimeSpan budget)
     {
-        BeginStop(budget);
-        try
-        {
-            return _task.Wait(budget);
-        }
-        catch (AggregateException)
+        var started = _time.GetTimestamp();
+        _stop.Cancel();
+        if (_thread.Join(SendBudget(budget)))
         {
             return true;
         }
+
+        _deadline.Cancel();
+        var left = budget - _time.GetElapsedTime(started);
+        return _thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
+    /// <summary>As <see cref="Stop"/>, without blocking the caller.</summary>
     public async Task<bool> StopAsync(TimeSpan budget)
     {
-        BeginStop(budget);
+        var started = _time.GetTimestamp();
+        _stop.Cancel();
         try
         {
-            await _task.WaitAsync(budget).ConfigureAwait(false);
+            await _exited.Task.WaitAsync(SendBudget(budget)).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        _deadline.Cancel();
+        var left = budget - _time.GetElapsedTime(started);
+        try
+        {
+            await _exited.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -120,7 +144,7 @@ internal sealed class DeliveryLoop : IDisposable
     /// flush budget keeps them until the process exits.</summary>
     public void Dispose()
     {
-        if (_task.IsCompleted)
+        if (!_thread.IsAlive)
         {
             _stop.Dispose();
             _deadline.Dispose();
@@ -128,22 +152,9 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    private void BeginStop(TimeSpan budget)
-    {
-        // Writing the spool takes a few milliseconds; keep a quarter of the budget (at most 50 ms) for it.
-        var reserve = TimeSpan.FromTicks(Math.Min(budget.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
-        var sendBudget = budget - reserve;
-        if (sendBudget <= TimeSpan.Zero)
-        {
-            _deadline.Cancel();
-        }
-        else
-        {
-            _deadline.CancelAfter(sendBudget);
-        }
-
-        _stop.Cancel();
-    }
+    // Writing the spool takes a few milliseconds; keep a quarter of the budget (at most 50 ms) for it.
+    private static TimeSpan SendBudget(TimeSpan budget) =>
+        budget - TimeSpan.FromTicks(Math.Min(budget.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
 
     private void Wake()
     {
@@ -153,9 +164,10 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    private async Task WaitForWakeAsync(TimeSpan timeout)
+    /// <summary>Waits for a wake-up or the timeout; throws <see cref="OperationCanceledException"/> at stop.</summary>
+    private void WaitForWake(TimeSpan timeout)
     {
-        await _wake.WaitAsync(timeout, _stop.Token).ConfigureAwait(false);
+        _wake.Wait(timeout, _stop.Token);
         Volatile.Write(ref _wakePending, 0);
     }
 
@@ -170,25 +182,25 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         try
         {
-            await DrainSpoolAsync().ConfigureAwait(false);
+            WarmUp();
+            DrainSpool();
             while (!_stop.IsCancellationRequested)
             {
-                List<TaskCompletionSource> waiters;
                 try
                 {
                     if (Volatile.Read(ref _pending) == 0 && !FlushRequested)
                     {
-                        await WaitForWakeAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+                        WaitForWake(Timeout.InfiniteTimeSpan);
                     }
 
                     // Linger so a burst of events leaves as one request.
                     if (Volatile.Read(ref _pending) < _options.BatchSize && !FlushRequested)
                     {
-                        await WaitForWakeAsync(_options.BatchInterval).ConfigureAwait(false);
+                        WaitForWake(_options.BatchInterval);
                     }
                 }
                 catch (OperationCanceledException)
@@ -196,17 +208,18 @@ internal sealed class DeliveryLoop : IDisposable
                     break;
                 }
 
+                List<TaskCompletionSource> waiters;
                 lock (_flushWaiters)
                 {
                     waiters = [.. _flushWaiters];
                     _flushWaiters.Clear();
                 }
 
-                await DeliverQueuedAsync().ConfigureAwait(false);
+                DeliverQueued();
                 waiters.ForEach(w => w.TrySetResult());
             }
 
-            await FinalFlushAsync().ConfigureAwait(false);
+            FinalFlush();
         }
         catch (Exception ex)
         {
@@ -220,19 +233,41 @@ internal sealed class DeliveryLoop : IDisposable
                 _flushWaiters.ForEach(w => w.TrySetResult());
                 _flushWaiters.Clear();
             }
+
+            _exited.TrySetResult();
         }
     }
 
-    private async Task DeliverQueuedAsync()
+    /// <summary>
+    /// Runs the exit path's serializers and compressor once while the host is still busy with its own
+    /// work. Cold, they cost tens of milliseconds of JIT and loading — enough to push a short-lived
+    /// tool's final flush past its budget. Touches neither the disk nor the network.
+    /// </summary>
+    private void WarmUp()
     {
-        while (TakeBatch() is { } batch)
+        var sample = new EventBatch
+        {
+            Context = _context,
+            Events = [new TelemetryEvent { Id = Guid.CreateVersion7(), Name = "warm_up", Properties = new Dictionary<string, PropertyValue> { ["s"] = "s", ["i"] = 1 } }],
+        };
+        JsonSerializer.Serialize(Stream.Null, sample, ProtocolJsonContext.Default.EventBatch);
+        JsonSerializer.Serialize(Stream.Null, sample.Events[0], CandorJsonContext.Default.TelemetryEvent);
+        if (_sender is not null)
+        {
+            using var content = HttpSender.Compress(sample);
+        }
+    }
+
+    private void DeliverQueued()
+    {
+        while (TakeBatch(log: true) is { } batch)
         {
             if (_sender is null)
             {
                 continue;
             }
 
-            switch (await SendWithRetriesAsync(batch).ConfigureAwait(false))
+            switch (SendWithRetries(batch))
             {
                 case Attempt.Done:
                     break;
@@ -246,35 +281,50 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    private async Task FinalFlushAsync()
+    private void FinalFlush()
     {
         var batches = new List<EventBatch>(_carried);
-        while (TakeBatch() is { } batch)
+        var taken = new List<EventBatch>();
+        while (TakeBatch(log: false) is { } batch)
         {
-            batches.Add(batch);
+            taken.Add(batch);
         }
 
-        if (_sender is null)
+        batches.AddRange(taken);
+        try
         {
-            return;
+            if (_sender is not null)
+            {
+                SpoolThenSend(batches);
+            }
         }
+        finally
+        {
+            // The user's record comes last at exit: delivery and the spool matter more within the budget.
+            _log?.Append(taken.SelectMany(b => b.Events));
+        }
+    }
+
+    private void SpoolThenSend(List<EventBatch> batches)
+    {
+        // Write-ahead: the batches are on disk before the last attempt, so a process that exits at the
+        // end of the budget (or is killed) loses nothing; a delivered batch's file is deleted. A resend
+        // after a lost delete is harmless, because event ids are idempotency keys.
+        var spooled = batches.Select(b => _spool?.Write(b, _level)).ToList();
 
         // One attempt per batch, and none once one has failed or while the collector asked us to back off.
         var giveUp = _deadline.IsCancellationRequested || _time.GetUtcNow() < _nextAttemptAt;
-        foreach (var batch in batches)
+        for (var i = 0; i < batches.Count && !giveUp; i++)
         {
-            if (!giveUp)
+            var result = SendOnce(batches[i], Timeout.InfiniteTimeSpan);
+            if (result.Outcome == SendOutcome.Retry)
             {
-                var result = await SendOnceAsync(batch, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
-                if (result.Outcome != SendOutcome.Retry)
-                {
-                    continue;
-                }
-
                 giveUp = true;
             }
-
-            _spool?.Write(batch, _level);
+            else if (spooled[i] is { } path)
+            {
+                Spool.Delete(path);
+            }
         }
     }
 
@@ -285,31 +335,24 @@ internal sealed class DeliveryLoop : IDisposable
         Stopped,
     }
 
-    private async Task<Attempt> SendWithRetriesAsync(EventBatch batch)
+    private Attempt SendWithRetries(EventBatch batch)
     {
         for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
         {
             var wait = _nextAttemptAt - _time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
+            if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait))
             {
-                try
-                {
-                    await Task.Delay(wait, _time, _stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return Attempt.Stopped;
-                }
+                return Attempt.Stopped;
             }
 
-            var result = await SendOnceAsync(batch, _options.SendTimeout).ConfigureAwait(false);
+            var result = SendOnce(batch, _options.SendTimeout);
             if (result.Outcome == SendOutcome.Delivered)
             {
                 var recovered = _backoff.ConsecutiveFailures > 0;
                 _backoff.Succeeded();
                 if (recovered)
                 {
-                    await DrainSpoolAsync().ConfigureAwait(false);
+                    DrainSpool();
                 }
 
                 return Attempt.Done;
@@ -331,7 +374,7 @@ internal sealed class DeliveryLoop : IDisposable
         return Attempt.GaveUp;
     }
 
-    private async Task<SendResult> SendOnceAsync(EventBatch batch, TimeSpan timeout)
+    private SendResult SendOnce(EventBatch batch, TimeSpan timeout)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token);
         if (timeout != Timeout.InfiniteTimeSpan)
@@ -340,11 +383,11 @@ internal sealed class DeliveryLoop : IDisposable
         }
 
         batch.SentAt = _time.GetUtcNow();
-        return await _sender!.SendAsync(batch, cancellation.Token).ConfigureAwait(false);
+        return _sender!.Send(batch, cancellation.Token);
     }
 
     /// <summary>Sends what earlier runs left in the spool, oldest first, while the collector answers.</summary>
-    private async Task DrainSpoolAsync()
+    private void DrainSpool()
     {
         if (_sender is null || _spool is null)
         {
@@ -358,7 +401,7 @@ internal sealed class DeliveryLoop : IDisposable
                 return;
             }
 
-            var result = await SendOnceAsync(spooled.Batch, _options.SendTimeout).ConfigureAwait(false);
+            var result = SendOnce(spooled.Batch, _options.SendTimeout);
             if (result.Outcome == SendOutcome.Retry)
             {
                 _nextAttemptAt = _time.GetUtcNow() + _backoff.Failed(result.RetryAfter);
@@ -374,9 +417,8 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    /// <summary>The next batch from the queue, bounded by count and bytes, already recorded in the
-    /// transparency log; null when the queue is empty.</summary>
-    private EventBatch? TakeBatch()
+    /// <summary>The next batch from the queue, bounded by count and bytes; null when the queue is empty.</summary>
+    private EventBatch? TakeBatch(bool log)
     {
         List<TelemetryEvent>? events = null;
         var bytes = 0;
@@ -397,7 +439,11 @@ internal sealed class DeliveryLoop : IDisposable
             return null;
         }
 
-        _log?.Append(events);
+        if (log)
+        {
+            _log?.Append(events);
+        }
+
         return new EventBatch { SentAt = _time.GetUtcNow(), Context = _context, Events = events };
     }
 }

@@ -46,7 +46,9 @@ internal sealed class HttpSender : IDisposable
     /// <summary>How many requests were started, for tests and diagnostics.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
 
-    public async Task<SendResult> SendAsync(EventBatch batch, CancellationToken cancellationToken)
+    /// <summary>Sends synchronously on the calling thread. The delivery loop owns a dedicated thread and
+    /// uses this, so its progress never depends on a thread pool the host may have starved.</summary>
+    public SendResult Send(EventBatch batch, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _attempts);
         try
@@ -58,7 +60,7 @@ internal sealed class HttpSender : IDisposable
                 request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
             }
 
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var status = (int)response.StatusCode;
             Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
             return status switch
@@ -68,7 +70,7 @@ internal sealed class HttpSender : IDisposable
                 _ => new SendResult(SendOutcome.Refused, Status: status),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException or System.Net.Sockets.SocketException or NotSupportedException)
         {
             Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
             return new SendResult(SendOutcome.Retry);

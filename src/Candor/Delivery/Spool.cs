@@ -20,8 +20,9 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
 
     public string Directory { get; } = directory;
 
-    /// <summary>Writes a batch. Never throws: a spool that cannot be written loses the batch, reported.</summary>
-    public void Write(EventBatch batch, TelemetryLevel level)
+    /// <summary>Writes a batch and returns its path. Never throws: a spool that cannot be written loses
+    /// the batch, reported, and the result is null.</summary>
+    public string? Write(EventBatch batch, TelemetryLevel level)
     {
         try
         {
@@ -31,16 +32,19 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
             var temporary = Path.Combine(Directory, "." + name + ".tmp");
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                JsonSerializer.Serialize(stream, batch, CandorJsonContext.Default.EventBatch);
+                JsonSerializer.Serialize(stream, batch, ProtocolJsonContext.Default.EventBatch);
             }
 
-            File.Move(temporary, Path.Combine(Directory, name + Extension));
+            var path = Path.Combine(Directory, name + Extension);
+            File.Move(temporary, path);
             CandorEventSource.Log.Spooled(batch.Events.Count);
             Enforce();
+            return path;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
             CandorEventSource.Log.SpoolDiscarded(batch.Events.Count, "spool not writable: " + ex.GetType().Name);
+            return null;
         }
     }
 
@@ -61,7 +65,7 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
             try
             {
                 using var stream = File.OpenRead(path);
-                if (JsonSerializer.Deserialize(stream, CandorJsonContext.Default.EventBatch) is { Events.Count: > 0 } batch)
+                if (JsonSerializer.Deserialize(stream, ProtocolJsonContext.Default.EventBatch) is { Events.Count: > 0 } batch)
                 {
                     result.Add(new SpooledBatch(path, writtenAt, recordedAt, batch));
                     continue;

@@ -86,10 +86,10 @@ internal sealed partial class Redactor
         result = WindowsPathPattern().Replace(result, Path);
         result = HomePathPattern().Replace(result, Path);
         result = UnixPathPattern().Replace(result, Path);
-        result = Ipv4Pattern().Replace(result, m => IsIpAddress(m.Value, AddressFamily.InterNetwork) ? Ip : m.Value);
         result = Ipv6Pattern().Replace(result, m => IsIpAddress(m.Value, AddressFamily.InterNetworkV6) ? Ip : m.Value);
-        result = RelativePathPattern().Replace(result, Path);
+        result = Ipv4Pattern().Replace(result, m => IsIpAddress(m.Groups["address"].Value, AddressFamily.InterNetwork) ? Ip : m.Value);
         result = TokenCandidatePattern().Replace(result, m => LooksRandom(m.Value) ? Secret : m.Value);
+        result = RelativePathPattern().Replace(result, Path);
         result = ReplaceWord(result, _userName, User);
         result = ReplaceWord(result, _machineName, Host);
         return string.Equals(result, value, StringComparison.Ordinal) ? value : result;
@@ -216,26 +216,34 @@ internal sealed partial class Redactor
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex KnownSecretPattern();
 
-    // \\server\share\rest: segments may hold spaces when another separator follows.
-    [GeneratedRegex(@"\\\\[^\\/\s""']+(?:\\(?:[^\\/:*?""<>|\r\n\s]+(?: [^\\/:*?""<>|\r\n\s]+)*(?=\\))?)*(?:\\[^\\/:*?""<>|\r\n\s]*)?", RegexOptions.CultureInvariant)]
+    // Path segments: a segment followed by a separator may hold single spaces ("Program Files\");
+    // the last one may too when it ends in a file extension ("Q3 report.xlsx"), else it stops at the
+    // first space so "C:\tmp\out.txt failed" keeps "failed". Over-redaction is the safe side.
+    private const string WindowsWord = @"[^\\/:*?""<>|\r\n\s]+";
+    private const string WindowsLast = "(?:(?:" + WindowsWord + " )+?" + WindowsWord + @"\.[A-Za-z][A-Za-z0-9]{0,4}\b|" + WindowsWord + ")?";
+    private const string UncWord = @"[^\\/*?""<>|\r\n\s]+";
+    private const string UncLast = "(?:(?:" + UncWord + " )+?" + UncWord + @"\.[A-Za-z][A-Za-z0-9]{0,4}\b|" + UncWord + ")?";
+    private const string UnixWord = @"[^/\s""'(),;\[\]<>]+";
+    private const string UnixLast = "(?:(?:" + UnixWord + " )+?" + UnixWord + @"\.[A-Za-z][A-Za-z0-9]{0,4}\b|" + UnixWord + ")";
+
+    // \\server\share\rest and \\?\C:\rest.
+    [GeneratedRegex(@"\\\\[^\\/\s""']+(?:\\(?:" + UncWord + "(?: " + UncWord + @")*\\)*" + UncLast + ")?", RegexOptions.CultureInvariant)]
     private static partial Regex UncPathPattern();
 
-    // C:\dir with spaces\file.txt or C:/dir: a space-holding segment must be followed by a separator,
-    // so "C:\tmp\out.txt failed" keeps "failed".
-    [GeneratedRegex(@"(?<![A-Za-z0-9])[A-Za-z]:[\\/](?:[^\\/:*?""<>|\r\n\s]+(?: [^\\/:*?""<>|\r\n\s]+)*[\\/])*[^\\/:*?""<>|\r\n\s]*", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![A-Za-z0-9])[A-Za-z]:[\\/](?:" + WindowsWord + "(?: " + WindowsWord + @")*[\\/])*" + WindowsLast, RegexOptions.CultureInvariant)]
     private static partial Regex WindowsPathPattern();
 
-    [GeneratedRegex(@"(?<![^\s""'=(\[,;:])~[A-Za-z0-9._\-]*(?:[\\/][^\s""']*)?", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![^\s""'=(\[,;:])~[A-Za-z0-9._\-]*(?:[\\/][^\s""'),;\]]*)?", RegexOptions.CultureInvariant)]
     private static partial Regex HomePathPattern();
 
     // An absolute Unix path starts a word (or follows '=', a quote or a bracket).
-    [GeneratedRegex(@"(?<![^\s""'=(\[,;:])/(?:[^/\s""']+(?: [^/\s""']+)*/)*[^/\s""']+/?", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![^\s""'=(\[,;:])/(?:" + UnixWord + "(?: " + UnixWord + ")*/)*" + UnixLast + "/?", RegexOptions.CultureInvariant)]
     private static partial Regex UnixPathPattern();
 
-    [GeneratedRegex(@"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w.])(?<address>(?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?(?![\w.])", RegexOptions.CultureInvariant)]
     private static partial Regex Ipv4Pattern();
 
-    [GeneratedRegex(@"(?<![\w:.])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?:%[A-Za-z0-9]+)?\]?(?![\w:])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w:.])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?:%[A-Za-z0-9]+)?\]?(?![\w:.])", RegexOptions.CultureInvariant)]
     private static partial Regex Ipv6Pattern();
 
     // ./x, ../x, dir/file, dir\file: at least one separator between name characters.
