@@ -187,7 +187,11 @@ internal sealed class DeliveryLoop : IDisposable
         try
         {
             WarmUp();
-            DrainSpool();
+            if (!_stop.IsCancellationRequested)
+            {
+                DrainSpool();
+            }
+
             while (!_stop.IsCancellationRequested)
             {
                 try
@@ -219,7 +223,11 @@ internal sealed class DeliveryLoop : IDisposable
                 waiters.ForEach(w => w.TrySetResult());
             }
 
-            FinalFlush();
+            if (FinalFlush())
+            {
+                // This run's events are out; what earlier runs left goes next, within what is left of the budget.
+                DrainSpool();
+            }
         }
         catch (Exception ex)
         {
@@ -281,7 +289,8 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    private void FinalFlush()
+    /// <summary>Sends (or spools) everything left; true when everything was delivered.</summary>
+    private bool FinalFlush()
     {
         var batches = new List<EventBatch>(_carried);
         var taken = new List<EventBatch>();
@@ -293,10 +302,7 @@ internal sealed class DeliveryLoop : IDisposable
         batches.AddRange(taken);
         try
         {
-            if (_sender is not null)
-            {
-                SpoolThenSend(batches);
-            }
+            return _sender is not null && SpoolThenSend(batches);
         }
         finally
         {
@@ -305,7 +311,7 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    private void SpoolThenSend(List<EventBatch> batches)
+    private bool SpoolThenSend(List<EventBatch> batches)
     {
         // Write-ahead: the batches are on disk before the last attempt, so a process that exits at the
         // end of the budget (or is killed) loses nothing; a delivered batch's file is deleted. A resend
@@ -326,6 +332,8 @@ internal sealed class DeliveryLoop : IDisposable
                 Spool.Delete(path);
             }
         }
+
+        return !giveUp;
     }
 
     private enum Attempt
@@ -396,7 +404,7 @@ internal sealed class DeliveryLoop : IDisposable
 
         foreach (var spooled in _spool.ReadAll(_level))
         {
-            if (_stop.IsCancellationRequested || _time.GetUtcNow() < _nextAttemptAt)
+            if (_deadline.IsCancellationRequested || _time.GetUtcNow() < _nextAttemptAt)
             {
                 return;
             }
