@@ -41,7 +41,8 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private int _dropped;
     private int _disposed;
 
-    internal CandorClient(CandorOptions options, ConsentDecision consent, ICandorEnvironment environment, TimeProvider time, Redactor? redactor = null)
+    internal CandorClient(CandorOptions options, ConsentDecision consent, ICandorEnvironment environment, TimeProvider time,
+        Redactor? redactor = null, bool startDelivery = true)
     {
         _options = options;
         _time = time;
@@ -86,7 +87,10 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             SingleReader = true,
         });
         _loop = new DeliveryLoop(_queue.Reader, options, Context, consent.Level, _sender, spool, log, time);
-        _loop.Start();
+        if (startDelivery)
+        {
+            _loop.Start();
+        }
     }
 
     /// <summary>Creates a client. Throws <see cref="ArgumentException"/> listing every problem when
@@ -137,6 +141,10 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
 
     /// <summary>Delivery attempts made so far (requests started).</summary>
     internal int Attempts => _sender?.Attempts ?? 0;
+
+    /// <summary>Empties the queue without delivering; for benchmarks, which run the client without its
+    /// delivery thread so that only <c>Track</c> is measured.</summary>
+    internal int DiscardQueued() => _loop?.Discard() ?? 0;
 
     /// <summary>Events dropped because the queue was full.</summary>
     internal int DroppedCount => Volatile.Read(ref _dropped);

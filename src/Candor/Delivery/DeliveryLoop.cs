@@ -69,6 +69,19 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
+    /// <summary>Empties the queue without delivering (benchmarks only; see <c>CandorClient.DiscardQueued</c>).</summary>
+    public int Discard()
+    {
+        var count = 0;
+        while (_reader.TryRead(out _))
+        {
+            count++;
+        }
+
+        Interlocked.Add(ref _pending, -count);
+        return count;
+    }
+
     /// <summary>Asks for an immediate delivery pass and waits for it, at most <paramref name="timeout"/>.</summary>
     public async Task FlushAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
