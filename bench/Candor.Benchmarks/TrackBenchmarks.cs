@@ -17,6 +17,7 @@ namespace Candor.Benchmarks;
 /// (so the figures include the dequeue, and the queue never fills up into the cheaper drop path).
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class TrackBenchmarks
 {
     private const int Events = 1000;

@@ -335,7 +335,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private void Enqueue(EventDefinition definition, PropertyValue[] values)
     {
         var now = _time.GetUtcNow();
-        var queued = new QueuedEvent(definition, Guid.CreateVersion7(now), now, values);
+        var queued = new QueuedEvent(definition, now, values);
         if (_debug)
         {
             PrintForDebugging(queued);

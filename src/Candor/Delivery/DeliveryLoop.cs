@@ -40,6 +40,7 @@ internal sealed class DeliveryLoop : IDisposable
     private DateTimeOffset _nextAttemptAt;
     private int _wakePending;
     private int _pending;
+    private bool _started;
 
     public DeliveryLoop(ChannelReader<QueuedEvent> reader, CandorOptions options, EventContext context, TelemetryLevel level,
         HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time)
@@ -56,7 +57,11 @@ internal sealed class DeliveryLoop : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
     }
 
-    public void Start() => _thread.Start();
+    public void Start()
+    {
+        _thread.Start();
+        _started = true;
+    }
 
     /// <summary>Called by <c>Track</c> after each accepted event: wakes the loop for the first event of a
     /// batch and again when the batch is full, and otherwise costs one interlocked increment.</summary>
@@ -116,7 +121,7 @@ internal sealed class DeliveryLoop : IDisposable
     {
         var started = _time.GetTimestamp();
         _stop.Cancel();
-        if (_thread.Join(SendBudget(budget)))
+        if (!_started || _thread.Join(SendBudget(budget)))
         {
             return true;
         }
@@ -131,6 +136,11 @@ internal sealed class DeliveryLoop : IDisposable
     {
         var started = _time.GetTimestamp();
         _stop.Cancel();
+        if (!_started)
+        {
+            return true;
+        }
+
         try
         {
             await _exited.Task.WaitAsync(SendBudget(budget)).ConfigureAwait(false);

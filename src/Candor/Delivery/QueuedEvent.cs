@@ -5,13 +5,18 @@ namespace Candor.Delivery;
 
 /// <summary>
 /// An accepted event waiting in the queue. A struct holding the values by declared index, so that
-/// <c>Track</c> allocates one array and no dictionary; the wire form is built on the background path.
+/// <c>Track</c> allocates one array and no dictionary; the wire form, including the event id, is built
+/// on the background path.
 /// </summary>
-internal readonly struct QueuedEvent(EventDefinition definition, Guid id, DateTimeOffset time, PropertyValue[] values)
+/// <remarks>
+/// The id is made when the event leaves the queue, not in <c>Track</c>: a UUIDv7's random part comes
+/// from the OS's cryptographic generator, which costs microseconds per call on some kernels and
+/// sandboxes — more than the rest of <c>Track</c> together. It is made once, before the first attempt,
+/// and carries the event's own time, so retries and the spool resend the same id.
+/// </remarks>
+internal readonly struct QueuedEvent(EventDefinition definition, DateTimeOffset time, PropertyValue[] values)
 {
     public EventDefinition Definition { get; } = definition;
-
-    public Guid Id { get; } = id;
 
     public DateTimeOffset Time { get; } = time;
 
@@ -49,7 +54,7 @@ internal readonly struct QueuedEvent(EventDefinition definition, Guid id, DateTi
 
         return new TelemetryEvent
         {
-            Id = Id,
+            Id = Guid.CreateVersion7(Time),
             Name = Definition.Name,
             Version = Definition.Version,
             Time = Time,
