@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text.Json;
 using System.Threading.Channels;
 using Candor.Catalog;
 using Candor.Consent;
@@ -355,7 +354,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
 
     private static void PrintForDebugging(QueuedEvent queued)
     {
-        var json = JsonSerializer.Serialize(queued.ToTelemetryEvent(), CandorJsonContext.Default.TelemetryEvent);
+        var json = System.Text.Encoding.UTF8.GetString(WireJson.SerializeEvent(queued.ToTelemetryEvent()));
         try
         {
             Console.Error.WriteLine("[telemetry debug, not sent] " + json);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using Candor.Diagnostics;
 using Candor.Protocol;
@@ -281,12 +280,8 @@ internal sealed class DeliveryLoop : IDisposable
             Context = _context,
             Events = [new TelemetryEvent { Id = Guid.CreateVersion7(), Name = "warm_up", Properties = new Dictionary<string, PropertyValue> { ["s"] = "s", ["i"] = 1 } }],
         };
-        JsonSerializer.Serialize(Stream.Null, sample, ProtocolJsonContext.Default.EventBatch);
-        JsonSerializer.Serialize(Stream.Null, sample.Events[0], CandorJsonContext.Default.TelemetryEvent);
-        if (_sender is not null)
-        {
-            using var content = HttpSender.Compress(sample);
-        }
+        WireJson.WriteBatch(Stream.Null, sample);
+        _ = WireJson.SerializeEvent(sample.Events[0]);
     }
 
     private void DeliverQueued()

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Candor.Protocol;
 
 namespace Candor.Delivery;
@@ -94,17 +93,32 @@ internal sealed class HttpSender : IDisposable
         return null;
     }
 
+    /// <summary>Bodies smaller than this go uncompressed: gzip saves little on them, and in a cold
+    /// process its set-up costs more than the bytes it saves.</summary>
+    internal const int GzipThreshold = 1024;
+
     internal static ByteArrayContent Compress(EventBatch batch)
     {
-        var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        var json = new MemoryStream();
+        WireJson.WriteBatch(json, batch);
+        ByteArrayContent content;
+        if (json.Length < GzipThreshold)
         {
-            JsonSerializer.Serialize(gzip, batch, ProtocolJsonContext.Default.EventBatch);
+            content = new ByteArrayContent(json.GetBuffer(), 0, (int)json.Length);
+        }
+        else
+        {
+            var buffer = new MemoryStream();
+            using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(json.GetBuffer(), 0, (int)json.Length);
+            }
+
+            content = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
+            content.Headers.ContentEncoding.Add("gzip");
         }
 
-        var content = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.ContentEncoding.Add("gzip");
         return content;
     }
 

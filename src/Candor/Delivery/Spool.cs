@@ -32,7 +32,7 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
             var temporary = Path.Combine(Directory, "." + name + ".tmp");
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                JsonSerializer.Serialize(stream, batch, ProtocolJsonContext.Default.EventBatch);
+                WireJson.WriteBatch(stream, batch);
             }
 
             var path = Path.Combine(Directory, name + Extension);

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Candor.Diagnostics;
 using Candor.Delivery;
 using Candor.Protocol;
@@ -36,7 +35,7 @@ internal sealed class TransparencyLog(string path, int capacity)
 
             foreach (var telemetryEvent in events)
             {
-                lines.Add(JsonSerializer.Serialize(telemetryEvent, CandorJsonContext.Default.TelemetryEvent));
+                lines.Add(Encoding.UTF8.GetString(WireJson.SerializeEvent(telemetryEvent)));
             }
 
             var kept = lines.Skip(Math.Max(0, lines.Count - capacity));

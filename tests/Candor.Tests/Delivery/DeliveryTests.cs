@@ -7,7 +7,7 @@ namespace Candor.Tests.Delivery;
 public sealed class DeliveryTests
 {
     [Fact]
-    public async Task ABurstOfEventsLeavesInBatchesOfTheConfiguredSize()
+    public async Task ABurstOfEventsLeavesInGzippedBatchesOfTheConfiguredSize()
     {
         await using var collector = await LoopbackCollector.StartAsync();
         using var environment = new TemporaryHomeEnvironment();
@@ -22,7 +22,7 @@ public sealed class DeliveryTests
 
         Assert.Equal([10, 10, 5], collector.Requests.Select(r => r.Batch.Events.Count));
         Assert.Equal(Enumerable.Range(0, 25).Select(i => (long)i), collector.Events.Select(e => e.Properties!["i"].AsInteger));
-        Assert.All(collector.Requests, r => Assert.Equal("gzip", r.ContentEncoding));
+        Assert.All(collector.Requests, r => Assert.Equal("gzip", r.ContentEncoding)); // each body is over 1 KiB
     }
 
     [Fact]
