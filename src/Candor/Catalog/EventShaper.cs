@@ -43,10 +43,15 @@ internal static class EventShaper
 
     private static void Accept(EventDefinition definition, string? name, PropertyValue value, PropertyValue[] values, Redactor redactor)
     {
-        var index = name is null ? -1 : definition.IndexOf(name);
+        if (name is null)
+        {
+            return; // default(EventProperty): a slot the caller chose to leave empty
+        }
+
+        var index = definition.IndexOf(name);
         if (index < 0)
         {
-            Drop(definition, name ?? "(null)", "not declared");
+            Drop(definition, name, "not declared");
             return;
         }
 
