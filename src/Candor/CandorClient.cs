@@ -72,7 +72,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         Spool? spool = null;
         if (consent.Level >= TelemetryLevel.Anonymous && options.Endpoint is not null)
         {
-            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout);
+            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, environment.GetVariable);
             spool = options.SpoolMaxFiles > 0 && options.SpoolMaxBytes > 0
                 ? new Spool(Path.Combine(StateDirectory, "spool"), options.SpoolMaxBytes, options.SpoolMaxFiles, options.SpoolMaxAge, time)
                 : null;

@@ -19,27 +19,40 @@ internal enum SendOutcome
 /// <summary>The outcome of one attempt and, for a retryable one, how long the collector asked us to wait.</summary>
 internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryAfter = null, int Status = 0);
 
-/// <summary>Posts gzip-compressed batches to the collector. Never throws.</summary>
+/// <summary>Posts batches (gzip above 1 KiB) to the collector. Never throws.</summary>
 internal sealed class HttpSender : IDisposable
 {
-    private readonly HttpClient _http;
+    private readonly Lazy<HttpClient> _http;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
+    private readonly TimeSpan _connectTimeout;
+    private readonly bool _raw;
     private int _attempts;
 
-    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout)
+    /// <param name="endpoint">The collector's base address.</param>
+    /// <param name="writeKey">The product's write key.</param>
+    /// <param name="connectTimeout">The longest wait for a connection.</param>
+    /// <param name="getVariable">Reads the environment, to see whether a proxy is configured.</param>
+    /// <param name="allowRaw">Whether plain-http collectors may be reached without <see cref="HttpClient"/> (see <see cref="RawHttpPost"/>).</param>
+    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, Func<string, string?> getVariable, bool allowRaw = true)
     {
-        var handler = new SocketsHttpHandler
+        _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
+        _writeKey = writeKey;
+        _connectTimeout = connectTimeout;
+        _raw = allowRaw && RawHttpPost.CanServe(_eventsUri, writeKey, getVariable);
+
+        // Built on first use only: its construction and first request are the costliest part of a cold send.
+        _http = new Lazy<HttpClient>(() => new HttpClient(new SocketsHttpHandler
         {
             ConnectTimeout = connectTimeout,
             UseProxy = true,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        };
-        // The caller bounds each request with its own cancellation token.
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
-        _writeKey = writeKey;
+        })
+        {
+            // The caller bounds each request with its own cancellation token.
+            Timeout = Timeout.InfiniteTimeSpan,
+        });
     }
 
     /// <summary>How many requests were started, for tests and diagnostics.</summary>
@@ -52,24 +65,39 @@ internal sealed class HttpSender : IDisposable
         Interlocked.Increment(ref _attempts);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri);
-            request.Content = Compress(batch);
-            if (_writeKey is not null)
+            using var content = Compress(batch);
+            int status;
+            TimeSpan? retryAfter;
+            if (_raw)
             {
-                request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
+                var body = content.ReadAsStream(cancellationToken);
+                var bytes = new byte[body.Length];
+                body.ReadExactly(bytes);
+                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, bytes, content.Headers.ContentEncoding.Count > 0, _connectTimeout, cancellationToken);
+            }
+            else
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
+                if (_writeKey is not null)
+                {
+                    request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
+                }
+
+                using var response = _http.Value.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                status = (int)response.StatusCode;
+                retryAfter = RetryAfterOf(response);
             }
 
-            using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var status = (int)response.StatusCode;
             Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
             return status switch
             {
                 >= 200 and < 300 => new SendResult(SendOutcome.Delivered, Status: status),
-                429 or 408 or >= 500 => new SendResult(SendOutcome.Retry, RetryAfterOf(response), status),
+                429 or 408 or >= 500 => new SendResult(SendOutcome.Retry, retryAfter, status),
                 _ => new SendResult(SendOutcome.Refused, Status: status),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException or System.Net.Sockets.SocketException or NotSupportedException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException
+            or System.Net.Sockets.SocketException or NotSupportedException or ObjectDisposedException)
         {
             Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
             return new SendResult(SendOutcome.Retry);
@@ -122,5 +150,11 @@ internal sealed class HttpSender : IDisposable
         return content;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_http.IsValueCreated)
+        {
+            _http.Value.Dispose();
+        }
+    }
 }
