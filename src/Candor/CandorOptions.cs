@@ -93,7 +93,7 @@ public sealed class CandorOptions
         {
             errors.Add("ProductName is required.");
         }
-        else if (!ProductName.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_'))
+        else if (!EventDefinition.IsLowerSnake(ProductName, allowDash: true))
         {
             errors.Add($"ProductName '{ProductName}' may hold only lower-case letters, digits, '-' and '_'.");
         }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Candor.Catalog;
 
 /// <summary>
@@ -99,7 +97,7 @@ public sealed class EventDefinition
     public EventDefinition Enum(string name, string description, IReadOnlyList<string> values, bool required = false)
     {
         ArgumentNullException.ThrowIfNull(values);
-        if (values.Count == 0 || values.Any(string.IsNullOrEmpty) || values.Distinct(StringComparer.Ordinal).Count() != values.Count)
+        if (values.Count == 0 || values.Any(string.IsNullOrEmpty) || new HashSet<string>(values, StringComparer.Ordinal).Count != values.Count)
         {
             throw new ArgumentException($"Enum property '{name}' needs distinct, non-empty values.", nameof(values));
         }
@@ -137,18 +135,52 @@ public sealed class EventDefinition
     internal static void CheckName(string name, string parameter)
     {
         ArgumentNullException.ThrowIfNull(name, parameter);
-        if (name.Length is 0 or > 64 || !char.IsAsciiLetterLower(name[0]) ||
-            !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+        if (name.Length is 0 or > 64 || !char.IsAsciiLetterLower(name[0]) || !IsLowerSnake(name, allowDash: false))
         {
             throw new ArgumentException($"Name '{name}' must be 1 to 64 lower-case letters, digits or '_', starting with a letter.", parameter);
         }
     }
 
+    /// <summary>Only lower-case ASCII letters, digits, '_' (and '-' when allowed). A loop rather than LINQ:
+    /// catalogs are built at start-up, where every generic instantiation over <c>char</c> costs JIT time.</summary>
+    internal static bool IsLowerSnake(string value, bool allowDash)
+    {
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_' || (allowDash && c == '-')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool IsSchemaVer(string? version)
     {
+        // MODEL-REVISION-ADDITION: three numbers without leading zeros, MODEL at least 1.
         var parts = version?.Split('-');
-        return parts is { Length: 3 } && parts.All(p => p.Length > 0 && p.All(char.IsAsciiDigit) &&
-            (p == "0" || p[0] != '0') && int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)) &&
-            parts[0] != "0";
+        if (parts is not { Length: 3 })
+        {
+            return false;
+        }
+
+        foreach (var part in parts)
+        {
+            if (part.Length is 0 or > 9 || (part.Length > 1 && part[0] == '0'))
+            {
+                return false;
+            }
+
+            foreach (var c in part)
+            {
+                if (!char.IsAsciiDigit(c))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return parts[0] != "0";
     }
 }

@@ -223,10 +223,19 @@ internal sealed class DeliveryLoop : IDisposable
                         WaitForWake(Timeout.InfiniteTimeSpan);
                     }
 
-                    // Linger so a burst of events leaves as one request.
-                    if (Volatile.Read(ref _pending) < _options.BatchSize && !FlushRequested)
+                    // Linger so a burst of events leaves as one request: until the interval has passed,
+                    // unless the batch fills or a flush is asked for (a wake-up left over from the
+                    // first event does not cut the wait short).
+                    var lingerStarted = _time.GetTimestamp();
+                    while (Volatile.Read(ref _pending) < _options.BatchSize && !FlushRequested)
                     {
-                        WaitForWake(_options.BatchInterval);
+                        var left = _options.BatchInterval - _time.GetElapsedTime(lingerStarted);
+                        if (left <= TimeSpan.Zero)
+                        {
+                            break;
+                        }
+
+                        WaitForWake(left);
                     }
                 }
                 catch (OperationCanceledException)

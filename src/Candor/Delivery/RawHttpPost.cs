@@ -29,7 +29,7 @@ internal static class RawHttpPost
     public static bool CanServe(Uri uri, string? writeKey, Func<string, string?> getVariable) =>
         uri.Scheme == Uri.UriSchemeHttp &&
         !ProxyVariables.Any(v => !string.IsNullOrEmpty(getVariable(v))) &&
-        (writeKey is null || writeKey.All(c => c is >= ' ' and <= '~'));
+        (writeKey is null || !writeKey.AsSpan().ContainsAnyExceptInRange(' ', '~'));
 
     /// <summary>Posts the body; the status and <c>Retry-After</c>, or an exception for a network failure.</summary>
     public static (int Status, TimeSpan? RetryAfter) Post(Uri uri, string? writeKey, ReadOnlySpan<byte> body, bool gzip,

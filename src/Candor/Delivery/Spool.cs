@@ -65,13 +65,13 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
             try
             {
                 using var stream = File.OpenRead(path);
-                if (JsonSerializer.Deserialize(stream, ProtocolJsonContext.Default.EventBatch) is { Events.Count: > 0 } batch)
+                if (WireJson.ReadBatch(stream) is { Events.Count: > 0 } batch)
                 {
                     result.Add(new SpooledBatch(path, writtenAt, recordedAt, batch));
                     continue;
                 }
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
             {
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

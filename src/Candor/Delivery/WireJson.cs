@@ -28,6 +28,72 @@ internal static class WireJson
         json.WriteEndObject();
     }
 
+    /// <summary>Reads a batch written by <see cref="WriteBatch"/> (the spool), with <see cref="JsonDocument"/>
+    /// rather than the serializer for the same start-up reason. Throws <see cref="JsonException"/>,
+    /// <see cref="FormatException"/> or <see cref="InvalidOperationException"/> on malformed input.</summary>
+    public static EventBatch ReadBatch(Stream stream)
+    {
+        using var document = JsonDocument.Parse(stream);
+        var root = document.RootElement;
+        var context = root.GetProperty("context");
+        var batch = new EventBatch
+        {
+            SentAt = root.GetProperty("sent_at").GetDateTimeOffset(),
+            Context = new EventContext
+            {
+                Product = context.GetProperty("product").GetString() ?? "",
+                ProductVersion = OptionalString(context, "product_version"),
+                InitialVersion = OptionalString(context, "initial_version"),
+                SdkVersion = OptionalString(context, "sdk_version"),
+                RuntimeVersion = OptionalString(context, "runtime_version"),
+                OsFamily = OptionalString(context, "os_family"),
+                OsVersion = OptionalString(context, "os_version"),
+                KernelRelease = OptionalString(context, "kernel_release"),
+                Architecture = OptionalString(context, "architecture"),
+                Ci = context.TryGetProperty("ci", out var ci) && ci.GetBoolean(),
+                CiName = OptionalString(context, "ci_name"),
+                SessionId = context.GetProperty("session_id").GetGuid(),
+                InstallId = context.TryGetProperty("install_id", out var installId) ? installId.GetGuid() : null,
+                ProjectId = OptionalString(context, "project_id"),
+                UserId = OptionalString(context, "user_id"),
+            },
+        };
+        foreach (var element in root.GetProperty("events").EnumerateArray())
+        {
+            Dictionary<string, PropertyValue>? properties = null;
+            if (element.TryGetProperty("properties", out var values))
+            {
+                properties = new Dictionary<string, PropertyValue>(StringComparer.Ordinal);
+                foreach (var property in values.EnumerateObject())
+                {
+                    properties[property.Name] = property.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => PropertyValue.FromString(property.Value.GetString()),
+                        JsonValueKind.True => PropertyValue.FromBoolean(true),
+                        JsonValueKind.False => PropertyValue.FromBoolean(false),
+                        JsonValueKind.Number when property.Value.TryGetInt64(out var integer) => PropertyValue.FromInteger(integer),
+                        JsonValueKind.Number => PropertyValue.FromNumber(property.Value.GetDouble()),
+                        _ => PropertyValue.Null,
+                    };
+                }
+            }
+
+            batch.Events.Add(new TelemetryEvent
+            {
+                Id = element.GetProperty("id").GetGuid(),
+                Name = element.GetProperty("name").GetString() ?? "",
+                Version = OptionalString(element, "version"),
+                Time = element.GetProperty("time").GetDateTimeOffset(),
+                Properties = properties,
+            });
+        }
+
+        return batch;
+    }
+
+    private static string? OptionalString(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     /// <summary>One event as JSON for people to read (transparency log, debug output): the same
     /// content, with <c>&lt;path&gt;</c> and non-ASCII text left unescaped.</summary>
     public static byte[] SerializeEvent(TelemetryEvent telemetryEvent)
