@@ -12,6 +12,7 @@ internal static class AcmeTelemetry
         var options = new CandorOptions
         {
             ProductName = "acme",
+            Catalog = AcmeEvents.Catalog,
             Endpoint = Uri.TryCreate(string.IsNullOrWhiteSpace(endpoint) ? "http://localhost:5080" : endpoint, UriKind.Absolute, out var uri) ? uri : null,
             WriteKey = Environment.GetEnvironmentVariable("ACME_TELEMETRY_WRITE_KEY"),
             FlushBudget = TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable("ACME_FLUSH_MS"), out var ms) ? ms : 200),

@@ -1,10 +1,16 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Net.Sockets;
 using System.Threading.Channels;
+using Candor.Catalog;
 using Candor.Consent;
 using Candor.Context;
 using Candor.Delivery;
 using Candor.Diagnostics;
 using Candor.Hosting;
 using Candor.Protocol;
+using Candor.Redaction;
+using Candor.Transparency;
 
 namespace Candor;
 
@@ -14,40 +20,76 @@ namespace Candor;
 /// </summary>
 /// <remarks>
 /// No member throws into the host once the client is created, and no member waits on the
-/// network except <see cref="Dispose"/> and <see cref="DisposeAsync"/>, which spend at most
-/// <see cref="CandorOptions.FlushBudget"/>.
+/// network except <see cref="Dispose"/>, <see cref="DisposeAsync"/> and <see cref="FlushAsync"/>,
+/// which spend at most <see cref="CandorOptions.FlushBudget"/>. What consent allows decides the
+/// path of every event: <c>off</c> records nothing and starts nothing; <c>local</c> writes the
+/// transparency log only; <c>anonymous</c> and <c>identified</c> deliver (and log). With
+/// <c>&lt;PREFIX&gt;_TELEMETRY_DEBUG=1</c> each event is printed to standard error instead and nothing
+/// is sent or written.
 /// </remarks>
 public sealed class CandorClient : IDisposable, IAsyncDisposable
 {
-    private const int MaxEventsPerBatch = 500;
-
     private readonly CandorOptions _options;
     private readonly TimeProvider _time;
-    private readonly Channel<TelemetryEvent> _queue;
-    private readonly bool _sends;
-    private HttpSender? _sender;
+    private readonly EventCatalog _catalog;
+    private readonly Redactor _redactor;
+    private readonly Channel<QueuedEvent>? _queue;
+    private readonly DeliveryLoop? _loop;
+    private readonly HttpSender? _sender;
+    private readonly bool _debug;
     private int _dropped;
     private int _disposed;
 
-    internal CandorClient(CandorOptions options, ConsentDecision consent, ICandorEnvironment environment, TimeProvider time)
+    internal CandorClient(CandorOptions options, ConsentDecision consent, ICandorEnvironment environment, TimeProvider time,
+        Redactor? redactor = null, bool startDelivery = true)
     {
         _options = options;
         _time = time;
+        _catalog = options.Catalog ?? new EventCatalog();
+        _redactor = redactor ?? Redactor.ForCurrentProcess();
         Consent = consent;
         Context = ContextBuilder.Build(options, environment.GetVariable);
-        Context.InstallId = consent.InstallId;
+        Context.InstallId = consent.Level >= TelemetryLevel.Anonymous ? consent.InstallId : null;
         Context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
-        Context.ProjectId = consent.ProjectId;
-        _queue = Channel.CreateBounded<TelemetryEvent>(new BoundedChannelOptions(options.QueueCapacity)
+        Context.ProjectId = consent.Level >= TelemetryLevel.Anonymous ? consent.ProjectId : null;
+        if (consent.Level == TelemetryLevel.Off)
+        {
+            // Invariant 1: no queue, no file, no thread, no socket.
+            return;
+        }
+
+        _debug = environment.GetVariable(options.ResolvedEnvironmentPrefix + "_TELEMETRY_DEBUG") is { } debug &&
+            (debug == "1" || debug.Equals("true", StringComparison.OrdinalIgnoreCase));
+        if (_debug)
+        {
+            return;
+        }
+
+        StateDirectory = CandorDirectories.StateDirectory(environment, options.ProductName);
+        var log = options.TransparencyLogSize > 0
+            ? new TransparencyLog(Path.Combine(StateDirectory, TransparencyLog.FileName), options.TransparencyLogSize)
+            : null;
+        Spool? spool = null;
+        if (consent.Level >= TelemetryLevel.Anonymous && options.Endpoint is not null)
+        {
+            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, environment.GetVariable);
+            spool = options.SpoolMaxFiles > 0 && options.SpoolMaxBytes > 0
+                ? new Spool(Path.Combine(StateDirectory, "spool"), options.SpoolMaxBytes, options.SpoolMaxFiles, options.SpoolMaxAge, time)
+                : null;
+        }
+
+        _queue = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(options.QueueCapacity)
         {
             // Wait mode makes TryWrite report a full queue (DropWrite would report success and
             // drop silently); the SDK never actually waits, so the event is counted as dropped.
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        // Consent gate (minimal until the delivery pipeline lands its own): below anonymous nothing
-        // is sent, so no sender is created.
-        _sends = options.Endpoint is not null && consent.Level >= TelemetryLevel.Anonymous;
+        _loop = new DeliveryLoop(_queue.Reader, options, Context, consent.Level, _sender, spool, log, time);
+        if (startDelivery)
+        {
+            _loop.Start();
+        }
     }
 
     /// <summary>Creates a client. Throws <see cref="ArgumentException"/> listing every problem when
@@ -85,126 +127,246 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <summary>The context sent with every batch from this process.</summary>
     internal EventContext Context { get; }
 
+    /// <summary>Where the spool and the transparency log live; null under <c>off</c> and in debug mode.</summary>
+    internal string? StateDirectory { get; }
+
+    /// <summary>Whether a background delivery task was started.</summary>
+    internal bool IsRunning => _loop is not null;
+
+    /// <summary>Delivery attempts made so far (requests started).</summary>
+    internal int Attempts => _sender?.Attempts ?? 0;
+
+    /// <summary>Empties the queue without delivering; for benchmarks, which run the client without its
+    /// delivery thread so that only <c>Track</c> is measured.</summary>
+    internal int DiscardQueued() => _loop?.Discard() ?? 0;
+
     /// <summary>Events dropped because the queue was full.</summary>
     internal int DroppedCount => Volatile.Read(ref _dropped);
 
-    /// <summary>Records an event. Never blocks and never throws: when the queue is full the event
-    /// is dropped and counted.</summary>
-    /// <param name="name">The event name.</param>
-    /// <param name="properties">The event's properties; copied, so the caller may reuse the dictionary.</param>
-    public void Track(string name, IReadOnlyDictionary<string, PropertyValue>? properties = null)
+    /// <summary>Records an event declared in <see cref="CandorOptions.Catalog"/>. Never blocks and never
+    /// throws; allocates one small array. Undeclared events and properties, values of the wrong type or
+    /// out of range are dropped and reported; strings are redacted and bounded before they are queued.
+    /// When the queue is full the event is dropped and counted.</summary>
+    /// <param name="name">The declared event name.</param>
+    /// <param name="properties">The properties, e.g. <c>new("command", "run"), new("exit_code", 0)</c>.</param>
+    public void Track(string name, params ReadOnlySpan<EventProperty> properties)
     {
-        if (Consent.Level < TelemetryLevel.Anonymous)
-        {
-            return;
-        }
-
-        if (string.IsNullOrEmpty(name) || Volatile.Read(ref _disposed) != 0)
-        {
-            CandorEventSource.Log.EventRefused(string.IsNullOrEmpty(name) ? "empty name" : "client disposed");
-            return;
-        }
-
-        var telemetryEvent = new TelemetryEvent
-        {
-            Id = Guid.CreateVersion7(_time.GetUtcNow()),
-            Name = name,
-            Time = _time.GetUtcNow(),
-            Properties = properties is null ? null : new Dictionary<string, PropertyValue>(properties, StringComparer.Ordinal),
-        };
-        if (!_queue.Writer.TryWrite(telemetryEvent))
-        {
-            Interlocked.Increment(ref _dropped);
-            CandorEventSource.Log.EventsDropped(1, "queue full");
-        }
-    }
-
-    /// <summary>Sends what is queued, within <see cref="CandorOptions.FlushBudget"/> or until
-    /// <paramref name="cancellationToken"/> is cancelled, whichever comes first. Never throws.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
-    {
-        // Created on the first flush with something to send, so a run that tracks nothing (--help)
-        // never pays for HTTP.
-        if (_sends && _sender is null && _queue.Reader.TryPeek(out _))
-        {
-            _sender = new HttpSender(_options.Endpoint!, _options.WriteKey, connectTimeout: TimeSpan.FromSeconds(2));
-        }
-
-        if (_sender is null)
-        {
-            while (_queue.Reader.TryRead(out _))
-            {
-            }
-
-            return;
-        }
-
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(_options.FlushBudget);
-        while (!budget.IsCancellationRequested)
-        {
-            var batch = TakeBatch();
-            if (batch is null)
-            {
-                return;
-            }
-
-            var outcome = await _sender.SendAsync(batch, budget.Token).ConfigureAwait(false);
-            if (outcome != SendOutcome.Delivered)
-            {
-                CandorEventSource.Log.EventsDropped(batch.Events.Count, outcome.ToString());
-                return;
-            }
-        }
-    }
-
-    private EventBatch? TakeBatch()
-    {
-        List<TelemetryEvent>? events = null;
-        while (events is not { Count: >= MaxEventsPerBatch } && _queue.Reader.TryRead(out var item))
-        {
-            (events ??= []).Add(item);
-        }
-
-        return events is null ? null : new EventBatch { SentAt = _time.GetUtcNow(), Context = Context, Events = events };
-    }
-
-    /// <summary>Flushes within the budget, then releases the client.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (_queue is null && !_debug)
         {
             return;
         }
 
         try
         {
-            // Exit path of a console tool: there is no synchronization context to deadlock on,
-            // and the wait is bounded by the flush budget. Nothing queued: nothing to wait for.
-            if (_queue.Reader.TryPeek(out _))
+            if (Lookup(name) is { } definition && EventShaper.Shape(definition, properties, _redactor) is { } values)
             {
-                Task.Run(() => FlushAsync()).Wait(_options.FlushBudget + TimeSpan.FromMilliseconds(50));
+                Enqueue(definition, values);
             }
         }
-        catch (AggregateException)
+        catch (Exception ex)
         {
-            CandorEventSource.Log.DeliveryFailed("flush failed at dispose");
-        }
-        finally
-        {
-            _sender?.Dispose();
+            CandorEventSource.Log.InternalError(ex.GetType().Name);
         }
     }
 
-    /// <summary>Flushes within the budget, then releases the client.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Records an event declared in <see cref="CandorOptions.Catalog"/>, its properties given as a
+    /// dictionary (copied; the caller may reuse it). Otherwise as <see cref="Track(string, ReadOnlySpan{EventProperty})"/>.</summary>
+    public void Track(string name, IReadOnlyDictionary<string, PropertyValue>? properties)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (_queue is null && !_debug)
         {
             return;
         }
 
-        await FlushAsync().ConfigureAwait(false);
-        _sender?.Dispose();
+        try
+        {
+            if (Lookup(name) is { } definition && EventShaper.Shape(definition, properties, _redactor) is { } values)
+            {
+                Enqueue(definition, values);
+            }
+        }
+        catch (Exception ex)
+        {
+            CandorEventSource.Log.InternalError(ex.GetType().Name);
+        }
     }
+
+    /// <summary>
+    /// Records a command invocation with its arguments masked: command and option names are kept,
+    /// every value and unknown token becomes <c>*****</c> (see <see cref="CommandMasking"/>). Tracks the
+    /// event <paramref name="eventName"/> with <c>command</c>, <c>exit_code</c> and <c>duration_ms</c>, and
+    /// <c>arguments</c> (the masked command line) when the catalog declares it.
+    /// </summary>
+    /// <param name="commandPath">The command's path without the program name, e.g. <c>run</c> or <c>telemetry status</c>.</param>
+    /// <param name="tokens">The raw arguments as typed, without the program name.</param>
+    /// <param name="knownNames">Every command name, option name and alias the tool declares.</param>
+    /// <param name="exitCode">The command's exit code.</param>
+    /// <param name="duration">How long the command took.</param>
+    /// <param name="eventName">The declared event to record. Default: <c>command</c>.</param>
+    public void TrackCommand(string commandPath, IEnumerable<string> tokens, IEnumerable<string> knownNames, int exitCode, TimeSpan duration, string eventName = "command")
+    {
+        if (_queue is null && !_debug)
+        {
+            return;
+        }
+
+        try
+        {
+            var declaresArguments = _catalog.TryGet(eventName, out var definition) && definition.IndexOf("arguments") >= 0;
+            Track(eventName,
+                new EventProperty("command", commandPath),
+                new EventProperty("exit_code", exitCode),
+                new EventProperty("duration_ms", (long)duration.TotalMilliseconds),
+                declaresArguments ? new EventProperty("arguments", CommandMasking.MaskArguments(tokens, knownNames)) : default);
+        }
+        catch (Exception ex)
+        {
+            CandorEventSource.Log.InternalError(ex.GetType().Name);
+        }
+    }
+
+    /// <summary>Starts timing an operation declared with <see cref="EventDefinition.Operation"/>. Disposing the
+    /// returned scope records <c>duration_ms</c> and <c>outcome</c>: <c>success</c> unless
+    /// <see cref="TelemetryOperation.Fail(string)"/> was called.</summary>
+    public TelemetryOperation StartOperation(string name) => new(this, name, _time);
+
+    /// <summary>
+    /// Records an error declared with <see cref="EventDefinition.Error"/>: the exception's type name and an
+    /// error code — never its message, stack or data, which can hold paths and user input.
+    /// </summary>
+    /// <param name="exception">The error.</param>
+    /// <param name="errorCode">The code to record. Default: derived from the exception (a socket error name,
+    /// an HTTP status, a Win32 code, or the HRESULT).</param>
+    /// <param name="eventName">The declared event to record. Default: <c>error</c>.</param>
+    public void TrackError(Exception exception, string? errorCode = null, string eventName = "error")
+    {
+        if ((_queue is null && !_debug) || exception is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Track(eventName,
+                new EventProperty(EventDefinition.ErrorType, exception.GetType().FullName ?? exception.GetType().Name),
+                new EventProperty(EventDefinition.ErrorCode, errorCode ?? ErrorCodeOf(exception)));
+        }
+        catch (Exception ex)
+        {
+            CandorEventSource.Log.InternalError(ex.GetType().Name);
+        }
+    }
+
+    /// <summary>Sends what is queued now, waiting at most <see cref="CandorOptions.FlushBudget"/> or until
+    /// <paramref name="cancellationToken"/> is cancelled. Never throws. Long-running hosts may call it;
+    /// short-lived tools just dispose the client.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        _loop is null || Volatile.Read(ref _disposed) != 0
+            ? Task.CompletedTask
+            : _loop.FlushAsync(_options.FlushBudget, cancellationToken);
+
+    /// <summary>Sends what is queued within <see cref="CandorOptions.FlushBudget"/>, spools what could not be
+    /// sent for a later run, then releases the client. Returns within the budget whatever the network does.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
+        {
+            return;
+        }
+
+        _queue!.Writer.TryComplete();
+        if (!_loop.Stop(_options.FlushBudget))
+        {
+            CandorEventSource.Log.DeliveryFailed("flush budget spent");
+        }
+
+        // The sender is left to the process's end when the loop is still running: disposing it under
+        // an in-flight request would only turn a clean cancellation into an error.
+        else
+        {
+            _sender?.Dispose();
+            _loop.Dispose();
+        }
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
+        {
+            return;
+        }
+
+        _queue!.Writer.TryComplete();
+        if (await _loop.StopAsync(_options.FlushBudget).ConfigureAwait(false))
+        {
+            _sender?.Dispose();
+            _loop.Dispose();
+        }
+        else
+        {
+            CandorEventSource.Log.DeliveryFailed("flush budget spent");
+        }
+    }
+
+    private EventDefinition? Lookup(string name)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            CandorEventSource.Log.EventRefused("client disposed");
+            return null;
+        }
+
+        if (name is null || !_catalog.TryGet(name, out var definition))
+        {
+            CandorEventSource.Log.EventUndeclared(name ?? "(null)");
+            return null;
+        }
+
+        return definition;
+    }
+
+    private void Enqueue(EventDefinition definition, PropertyValue[] values)
+    {
+        var now = _time.GetUtcNow();
+        var queued = new QueuedEvent(definition, now, values);
+        if (_debug)
+        {
+            PrintForDebugging(queued);
+            return;
+        }
+
+        if (_queue!.Writer.TryWrite(queued))
+        {
+            _loop!.OnEnqueued();
+        }
+        else
+        {
+            Interlocked.Increment(ref _dropped);
+            CandorEventSource.Log.EventsDropped(1, "queue full");
+        }
+    }
+
+    private static void PrintForDebugging(QueuedEvent queued)
+    {
+        var json = System.Text.Encoding.UTF8.GetString(WireJson.SerializeEvent(queued.ToTelemetryEvent()));
+        try
+        {
+            Console.Error.WriteLine("[telemetry debug, not sent] " + json);
+        }
+        catch (IOException)
+        {
+            // A closed standard error is the host's business, not a reason to fail.
+        }
+    }
+
+    internal static string ErrorCodeOf(Exception exception) => exception switch
+    {
+        SocketException socket => socket.SocketErrorCode.ToString(),
+        HttpRequestException { StatusCode: { } status } => "http_" + ((int)status).ToString(CultureInfo.InvariantCulture),
+        HttpRequestException http => http.HttpRequestError.ToString(),
+        Win32Exception win32 => "win32_" + win32.NativeErrorCode.ToString(CultureInfo.InvariantCulture),
+        OperationCanceledException => "canceled",
+        _ => "0x" + exception.HResult.ToString("X8", CultureInfo.InvariantCulture),
+    };
 }

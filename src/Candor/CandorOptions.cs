@@ -1,3 +1,5 @@
+using Candor.Catalog;
+
 namespace Candor;
 
 /// <summary>
@@ -51,6 +53,53 @@ public sealed class CandorOptions
     /// e.g. <c>new("ACME_DISABLE_TELEMETRY", TelemetryAliasPolarity.OffWhenSet)</c>. They rank with
     /// <c>&lt;prefix&gt;_TELEMETRY</c>. Default: none.</summary>
     public IList<TelemetryVariableAlias> LegacyVariables { get; } = [];
+
+    /// <summary>Every event the tool may send. Events and properties not declared here are dropped and
+    /// reported through the <c>Candor</c> EventSource, never thrown. Default: none (every event is dropped).</summary>
+    public EventCatalog? Catalog { get; set; }
+
+    /// <summary>The most events in one request. Default: 100. Allowed: 1 to 1000 (the collector's limit).</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>The most (estimated, uncompressed) bytes in one request. Default: 512 KiB. Allowed: 4 KiB to 4 MiB.</summary>
+    public int MaxBatchBytes { get; set; } = 512 * 1024;
+
+    /// <summary>How long a long-running process lets events gather before it sends them, unless a batch
+    /// fills first. Short-lived tools send at exit instead. Default: 5 s. Allowed: 10 ms to 10 min.</summary>
+    public TimeSpan BatchInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait for a TCP (and TLS) connection to the collector. Default: 2 s. Allowed: 10 ms to 60 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest a background request may take, end to end. At exit the flush budget bounds it
+    /// instead. Default: 10 s. Allowed: 100 ms to 5 min.</summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many times a background batch is tried before it goes to the spool. Default: 3. Allowed: 1 to 10.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>The first wait after a failed request; it doubles with each consecutive failure (with
+    /// jitter) up to <see cref="MaxRetryDelay"/>. A collector's <c>Retry-After</c> is always honoured.
+    /// Default: 1 s. Allowed: 1 ms to 1 min.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between attempts, including a <c>Retry-After</c>. Default: 5 min. Allowed: 1 ms to 1 h.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The most bytes the on-disk spool of undelivered batches may hold for this product; the
+    /// oldest batches are dropped beyond it. Default: 1 MiB. Allowed: 0 (no spool) to 100 MiB.</summary>
+    public long SpoolMaxBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The most batches the spool may hold; the oldest are dropped beyond it. Default: 100. Allowed: 0 (no spool) to 10 000.</summary>
+    public int SpoolMaxFiles { get; set; } = 100;
+
+    /// <summary>How long an undelivered batch is kept for a later run before it is discarded.
+    /// Default: 7 days. Allowed: 1 minute to 90 days.</summary>
+    public TimeSpan SpoolMaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How many of the most recent events the transparency log keeps for the user to read.
+    /// Default: 100. Allowed: 0 (no log) to 10 000.</summary>
+    public int TransparencyLogSize { get; set; } = 100;
 
     internal string ResolvedEnvironmentPrefix =>
         string.IsNullOrWhiteSpace(EnvironmentPrefix)
@@ -121,6 +170,18 @@ public sealed class CandorOptions
             }
         }
 
+        Range(errors, nameof(BatchSize), BatchSize, 1, 1000);
+        Range(errors, nameof(MaxBatchBytes), MaxBatchBytes, 4 * 1024, 4 * 1024 * 1024);
+        Range(errors, nameof(BatchInterval), BatchInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
+        Range(errors, nameof(ConnectTimeout), ConnectTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(60));
+        Range(errors, nameof(SendTimeout), SendTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));
+        Range(errors, nameof(MaxAttempts), MaxAttempts, 1, 10);
+        Range(errors, nameof(RetryBaseDelay), RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        Range(errors, nameof(MaxRetryDelay), MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        Range(errors, nameof(SpoolMaxBytes), SpoolMaxBytes, 0, 100L * 1024 * 1024);
+        Range(errors, nameof(SpoolMaxFiles), SpoolMaxFiles, 0, 10_000);
+        Range(errors, nameof(SpoolMaxAge), SpoolMaxAge, TimeSpan.FromMinutes(1), TimeSpan.FromDays(90));
+        Range(errors, nameof(TransparencyLogSize), TransparencyLogSize, 0, 10_000);
         return errors;
     }
 
@@ -155,5 +216,15 @@ public sealed class CandorOptions
         }
 
         return true;
+
+    }
+
+    private static void Range<T>(List<string> errors, string name, T value, T minimum, T maximum)
+        where T : IComparable<T>
+    {
+        if (value.CompareTo(minimum) < 0 || value.CompareTo(maximum) > 0)
+        {
+            errors.Add($"{name} {value} must be between {minimum} and {maximum}.");
+        }
     }
 }

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Candor.Protocol;
 
 namespace Candor.Delivery;
@@ -17,69 +16,145 @@ internal enum SendOutcome
     Refused,
 }
 
-/// <summary>Posts gzip-compressed batches to the collector. Never throws.</summary>
+/// <summary>The outcome of one attempt and, for a retryable one, how long the collector asked us to wait.</summary>
+internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryAfter = null, int Status = 0);
+
+/// <summary>Posts batches (gzip above 1 KiB) to the collector. Never throws.</summary>
 internal sealed class HttpSender : IDisposable
 {
-    private readonly HttpClient _http;
+    private readonly Lazy<HttpClient> _http;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
+    private readonly TimeSpan _connectTimeout;
+    private readonly bool _raw;
+    private int _attempts;
 
-    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout)
+    /// <param name="endpoint">The collector's base address.</param>
+    /// <param name="writeKey">The product's write key.</param>
+    /// <param name="connectTimeout">The longest wait for a connection.</param>
+    /// <param name="getVariable">Reads the environment, to see whether a proxy is configured.</param>
+    /// <param name="allowRaw">Whether plain-http collectors may be reached without <see cref="HttpClient"/> (see <see cref="RawHttpPost"/>).</param>
+    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, Func<string, string?> getVariable, bool allowRaw = true)
     {
-        var handler = new SocketsHttpHandler
+        _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
+        _writeKey = writeKey;
+        _connectTimeout = connectTimeout;
+        _raw = allowRaw && RawHttpPost.CanServe(_eventsUri, writeKey, getVariable);
+
+        // Built on first use only: its construction and first request are the costliest part of a cold send.
+        _http = new Lazy<HttpClient>(() => new HttpClient(new SocketsHttpHandler
         {
             ConnectTimeout = connectTimeout,
             UseProxy = true,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        };
-        // The caller bounds each request with its own cancellation token.
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
-        _writeKey = writeKey;
+        })
+        {
+            // The caller bounds each request with its own cancellation token.
+            Timeout = Timeout.InfiniteTimeSpan,
+        });
     }
 
-    public async Task<SendOutcome> SendAsync(EventBatch batch, CancellationToken cancellationToken)
+    /// <summary>How many requests were started, for tests and diagnostics.</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Sends synchronously on the calling thread. The delivery loop owns a dedicated thread and
+    /// uses this, so its progress never depends on a thread pool the host may have starved.</summary>
+    public SendResult Send(EventBatch batch, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _attempts);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri);
-            request.Content = Compress(batch);
-            if (_writeKey is not null)
+            using var content = Compress(batch);
+            int status;
+            TimeSpan? retryAfter;
+            if (_raw)
             {
-                request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
+                var body = content.ReadAsStream(cancellationToken);
+                var bytes = new byte[body.Length];
+                body.ReadExactly(bytes);
+                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, bytes, content.Headers.ContentEncoding.Count > 0, _connectTimeout, cancellationToken);
+            }
+            else
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
+                if (_writeKey is not null)
+                {
+                    request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
+                }
+
+                using var response = _http.Value.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                status = (int)response.StatusCode;
+                retryAfter = RetryAfterOf(response);
             }
 
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
             Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
             return status switch
             {
-                >= 200 and < 300 => SendOutcome.Delivered,
-                429 or 408 or >= 500 => SendOutcome.Retry,
-                _ => SendOutcome.Refused,
+                >= 200 and < 300 => new SendResult(SendOutcome.Delivered, Status: status),
+                429 or 408 or >= 500 => new SendResult(SendOutcome.Retry, retryAfter, status),
+                _ => new SendResult(SendOutcome.Refused, Status: status),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException
+            or System.Net.Sockets.SocketException or NotSupportedException or ObjectDisposedException)
         {
             Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
-            return SendOutcome.Retry;
+            return new SendResult(SendOutcome.Retry);
         }
     }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        var retryAfter = response.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (retryAfter?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    /// <summary>Bodies smaller than this go uncompressed: gzip saves little on them, and in a cold
+    /// process its set-up costs more than the bytes it saves.</summary>
+    internal const int GzipThreshold = 1024;
 
     internal static ByteArrayContent Compress(EventBatch batch)
     {
-        var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        var json = new MemoryStream();
+        WireJson.WriteBatch(json, batch);
+        ByteArrayContent content;
+        if (json.Length < GzipThreshold)
         {
-            JsonSerializer.Serialize(gzip, batch, ProtocolJsonContext.Default.EventBatch);
+            content = new ByteArrayContent(json.GetBuffer(), 0, (int)json.Length);
+        }
+        else
+        {
+            var buffer = new MemoryStream();
+            using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(json.GetBuffer(), 0, (int)json.Length);
+            }
+
+            content = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
+            content.Headers.ContentEncoding.Add("gzip");
         }
 
-        var content = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.ContentEncoding.Add("gzip");
         return content;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_http.IsValueCreated)
+        {
+            _http.Value.Dispose();
+        }
+    }
 }

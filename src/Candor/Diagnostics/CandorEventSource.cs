@@ -26,4 +26,22 @@ internal sealed class CandorEventSource : EventSource
 
     [Event(4, Level = EventLevel.Warning, Message = "Event refused by the SDK: {0}")]
     public void EventRefused(string reason) => WriteEvent(4, reason);
+
+    [Event(5, Level = EventLevel.Warning, Message = "Event '{0}' is not declared in the catalog: dropped")]
+    public void EventUndeclared(string name) => WriteEvent(5, name);
+
+    [Event(6, Level = EventLevel.Warning, Message = "Property '{1}' of event '{0}' dropped: {2}")]
+    public void PropertyDropped(string eventName, string property, string reason) => WriteEvent(6, eventName, property, reason);
+
+    [Event(7, Level = EventLevel.Informational, Message = "Spooled {0} events for a later run")]
+    public void Spooled(int count) => WriteEvent(7, count);
+
+    [Event(8, Level = EventLevel.Warning, Message = "Spool entries discarded: {0} ({1})")]
+    public void SpoolDiscarded(int count, string reason) => WriteEvent(8, count, reason);
+
+    [Event(9, Level = EventLevel.Informational, Message = "Delivered {0} spooled events")]
+    public void SpoolDrained(int count) => WriteEvent(9, count);
+
+    [Event(10, Level = EventLevel.Error, Message = "Internal error, contained: {0}")]
+    public void InternalError(string type) => WriteEvent(10, type);
 }

@@ -1,0 +1,62 @@
+using Candor.Delivery;
+using Candor.Protocol;
+using Candor.Tests.Fakes;
+
+namespace Candor.Tests.Delivery;
+
+/// <summary>Both ways of posting — the raw socket used for plain http, and HttpClient used for https and
+/// proxies — give the collector the same request and read the same answer.</summary>
+public sealed class HttpSenderTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EitherPathDeliversTheBatchWithTheWriteKeyAndGzipAboveOneKibibyte(bool raw)
+    {
+        await using var collector = await LoopbackCollector.StartAsync();
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+
+        var small = sender.Send(Batch(1), CancellationToken.None);
+        var large = sender.Send(Batch(20), CancellationToken.None);
+
+        Assert.Equal(new SendResult(SendOutcome.Delivered, Status: 200), small);
+        Assert.Equal(SendOutcome.Delivered, large.Outcome);
+        Assert.Equal(["", "gzip"], collector.Requests.Select(r => r.ContentEncoding));
+        Assert.All(collector.Requests, r => Assert.Equal("wk_test", r.WriteKey));
+        Assert.Equal(21, collector.Events.Count());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EitherPathReadsTheStatusAndRetryAfter(bool raw)
+    {
+        await using var collector = await LoopbackCollector.StartAsync();
+        collector.Respond = _ => new StatusResult(429, retryAfterSeconds: 7);
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+
+        var result = sender.Send(Batch(1), CancellationToken.None);
+
+        Assert.Equal(new SendResult(SendOutcome.Retry, TimeSpan.FromSeconds(7), 429), result);
+    }
+
+    [Fact]
+    public void AProxyOrHttpsSendsThroughHttpClient()
+    {
+        Assert.False(RawHttpPost.CanServe(new Uri("https://telemetry.example.com/v1/events"), "wk", _ => null));
+        Assert.False(RawHttpPost.CanServe(new Uri("http://telemetry.example.com/v1/events"), "wk", v => v == "HTTP_PROXY" ? "http://proxy:3128" : null));
+        Assert.False(RawHttpPost.CanServe(new Uri("http://telemetry.example.com/v1/events"), "wk\r\nX-Injected: 1", _ => null));
+        Assert.True(RawHttpPost.CanServe(new Uri("http://telemetry.example.com/v1/events"), "wk", _ => null));
+    }
+
+    private static EventBatch Batch(int events) => new()
+    {
+        SentAt = DateTimeOffset.UtcNow,
+        Context = new EventContext { Product = "acme", SessionId = Guid.CreateVersion7() },
+        Events = [.. Enumerable.Range(0, events).Select(i => new TelemetryEvent
+        {
+            Id = Guid.CreateVersion7(), Name = "tick", Version = "1-0-0", Time = DateTimeOffset.UtcNow,
+            Properties = new Dictionary<string, PropertyValue> { ["i"] = i },
+        })],
+    };
+}
