@@ -1,4 +1,5 @@
 using Candor.Collector.Admin;
+using Candor.Collector.Analytics;
 using Candor.Collector.Ingestion;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
@@ -19,7 +20,9 @@ internal static class CollectorApp
         });
 
         var options = builder.Configuration.GetSection(CollectorOptions.Section).Get<CollectorOptions>() ?? new CollectorOptions();
+        var analytics = builder.Configuration.GetSection(AnalyticsOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
         var errors = options.Validate();
+        errors.AddRange(analytics.Validate());
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("Invalid collector configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
@@ -31,11 +34,14 @@ internal static class CollectorApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IEventStore>(_ => new DuckDbEventStore(options.ResolvedDatabasePath));
         builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddSingleton(analytics);
+        builder.Services.AddSingleton<IAnalyticsStore>(_ => new DuckDbAnalyticsStore(options.ResolvedDatabasePath));
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
 
         var app = builder.Build();
         IngestEndpoint.Map(app);
         AdminEndpoints.Map(app);
+        AnalyticsEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
         app.MapGet("/readyz", async (IEventStore store, CancellationToken cancellationToken) =>
             await store.IsReachableAsync(cancellationToken)

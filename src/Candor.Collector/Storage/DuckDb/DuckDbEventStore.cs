@@ -55,6 +55,8 @@ internal sealed class DuckDbEventStore : IEventStore
                 architecture VARCHAR,
                 ci BOOLEAN,
                 ci_name VARCHAR,
+                country VARCHAR,
+                region VARCHAR,
                 properties VARCHAR,
                 PRIMARY KEY (product, event_id)
             );
