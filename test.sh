@@ -7,7 +7,9 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages the tests use, as "command-or-path:package" pairs.
-APT_NEEDS=()
+APT_NEEDS=(
+  "/usr/bin/chromium:chromium"
+)
 
 missing=()
 for need in "${APT_NEEDS[@]+"${APT_NEEDS[@]}"}"; do

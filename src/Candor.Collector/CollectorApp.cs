@@ -1,5 +1,6 @@
 using Candor.Collector.Admin;
 using Candor.Collector.Analytics;
+using Candor.Collector.Dashboard;
 using Candor.Collector.Ingestion;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
@@ -42,6 +43,7 @@ internal static class CollectorApp
         IngestEndpoint.Map(app);
         AdminEndpoints.Map(app);
         AnalyticsEndpoints.Map(app);
+        DashboardEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
         app.MapGet("/readyz", async (IEventStore store, CancellationToken cancellationToken) =>
             await store.IsReachableAsync(cancellationToken)

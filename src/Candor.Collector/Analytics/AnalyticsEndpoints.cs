@@ -23,8 +23,9 @@ internal static class AnalyticsEndpoints
         MapQuery(group, "/summary", json.Summary, (s, q, _, _, ct) => s.SummaryAsync(q, ct));
         MapQuery(group, "/active", json.IReadOnlyListSeriesPoint, (s, q, http, _, ct) => s.ActiveInstallsAsync(q, IntervalOf(http), ct));
         MapQuery(group, "/new-installs", json.IReadOnlyListSeriesPoint, (s, q, http, _, ct) => s.NewInstallsAsync(q, IntervalOf(http), ct));
+        // Retention as of the end of the range (or now, if sooner): later activity does not count.
         MapQuery(group, "/retention", json.RetentionFigures, (s, q, http, _, ct) =>
-            s.RetentionAsync(q, http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(), ct));
+            s.RetentionAsync(q, Min(q.To, http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()), ct));
         MapQuery(group, "/installs", json.IReadOnlyListInstallActivity, (s, q, http, _, ct) =>
             s.InstallsAsync(q, Math.Clamp(int.TryParse(http.Request.Query["limit"], out var l) ? l : 100, 1, 1000), ct));
         MapQuery(group, "/versions", json.IReadOnlyListSeriesBreakdownPoint, (s, q, http, k, ct) => s.VersionAdoptionAsync(q, IntervalOf(http), k, ct));
@@ -60,6 +61,8 @@ internal static class AnalyticsEndpoints
         var (query, error) = AnalyticsQuery.FromRequest(http.Request.Query, http.RequestServices.GetRequiredService<TimeProvider>());
         return query is null ? Invalid(error!) : Results.Json(await run(query), typeInfo);
     }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private static Interval IntervalOf(HttpContext http) =>
         Enum.TryParse<Interval>(http.Request.Query["interval"], ignoreCase: true, out var interval) && Enum.IsDefined(interval) ? interval : Interval.Day;
