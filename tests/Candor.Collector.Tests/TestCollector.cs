@@ -30,7 +30,7 @@ internal sealed class TestCollector : IAsyncDisposable
 
     public HttpClient Http { get; private set; } = null!;
 
-    public static async Task<TestCollector> StartAsync(string? dataDirectory = null, bool configureKeys = true)
+    public static async Task<TestCollector> StartAsync(string? dataDirectory = null, bool configureKeys = true, params string[] extraArguments)
     {
         var collector = new TestCollector(dataDirectory ?? new TemporaryDirectory("candor-collector").Path, dataDirectory is null);
         List<string> args = ["--urls", "http://127.0.0.1:0", $"--Candor:DataDirectory={collector.DataDirectory}", "--Logging:LogLevel:Default=Warning"];
@@ -40,6 +40,7 @@ internal sealed class TestCollector : IAsyncDisposable
             args.Add($"--Candor:Products:acme:WriteKey={WriteKey}");
         }
 
+        args.AddRange(extraArguments);
         collector._app = CollectorApp.Build([.. args]);
         await collector._app.StartAsync();
         var address = collector._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
