@@ -16,7 +16,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         AND ($os IS NULL OR os_family = $os)
         AND ($ci IS NULL OR ci = $ci)
         AND ($country IS NULL OR country = $country)
-        AND ($command IS NULL OR json_extract_string(properties, '$.command') = $command)
+        AND ($command IS NULL OR (name = 'command' AND subject = $command))
         """;
 
     private const string InRange = "event_time >= $from AND event_time < $to";
@@ -44,13 +44,11 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             firsts AS (
                 SELECT install_id, min(event_time) AS first_seen
                 FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
-            SELECT
-                (SELECT count(*) FROM base),
-                (SELECT count(DISTINCT install_id) FROM base),
-                (SELECT count(*) FROM firsts WHERE first_seen >= $from),
-                (SELECT count(*) FROM base WHERE name = 'command'),
-                (SELECT coalesce(avg(CASE WHEN TRY_CAST(json_extract(properties, '$.exit_code') AS BIGINT) <> 0 THEN 1.0 ELSE 0.0 END), 0)
-                   FROM base WHERE name = 'command')
+            SELECT count(*), count(DISTINCT install_id),
+                   (SELECT count(*) FROM firsts WHERE first_seen >= $from),
+                   count(*) FILTER (WHERE name = 'command'),
+                   coalesce(avg(CASE WHEN failed THEN 1.0 ELSE 0.0 END) FILTER (WHERE name = 'command'), 0)
+            FROM base
             """;
         var rows = await QueryAsync(sql, query, r => new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), Convert.ToDouble(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
         return rows[0];
@@ -137,16 +135,17 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     }
 
     public Task<IReadOnlyList<CommandRow>> CommandsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
-        RunsAsync(query, k, "command", "command", "TRY_CAST(json_extract(properties, '$.exit_code') AS BIGINT) <> 0", cancellationToken);
+        RunsAsync(query, k, "command", cancellationToken);
 
     public Task<IReadOnlyList<CommandRow>> OperationsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
-        RunsAsync(query, k, "operation", "operation", "coalesce(json_extract_string(properties, '$.outcome'), 'success') <> 'success'", cancellationToken);
+        RunsAsync(query, k, "operation", cancellationToken);
 
     public async Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken)
     {
         var sql = $"""
             WITH v AS (
-                SELECT TRY_CAST(json_extract(properties, $path) AS DOUBLE) AS v FROM ({Base}) WHERE name = $event)
+                SELECT CASE WHEN $path = '$.duration_ms' THEN duration_ms ELSE TRY_CAST(json_extract(properties, $path) AS DOUBLE) END AS v
+                FROM ({Base}) WHERE name = $event)
             SELECT count(v), sum(v), avg(v), quantile_cont(v, 0.5), quantile_cont(v, 0.9), quantile_cont(v, 0.99), min(v), max(v)
             FROM v WHERE v IS NOT NULL
             """;
@@ -179,15 +178,13 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         FROM g GROUP BY label ORDER BY n DESC, label
         """;
 
-    private async Task<IReadOnlyList<CommandRow>> RunsAsync(
-        AnalyticsQuery query, int k, string eventName, string keyProperty, string failed, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string eventName, CancellationToken cancellationToken)
     {
         var sql = $"""
             WITH b AS (
-                SELECT coalesce(json_extract_string(properties, '$.{keyProperty}'), '{AnalyticsConstants.Unknown}') AS k, install_id,
-                       CASE WHEN {failed} THEN 1 ELSE 0 END AS failed,
-                       TRY_CAST(json_extract(properties, '$.duration_ms') AS DOUBLE) AS duration
-                FROM ({Base}) WHERE name = '{eventName}'),
+                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
+                       CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
+                FROM ({Base}) WHERE name = $event),
             g AS (SELECT k, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
             SELECT CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
                    count(*), count(DISTINCT b.install_id), sum(b.failed)::BIGINT,
@@ -200,13 +197,13 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             var runs = r.GetInt64(1);
             var failures = r.GetInt64(3);
             return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
-        }, cancellationToken, extra: [new DuckDBParameter("k", k)]);
+        }, cancellationToken, extra: [new DuckDBParameter("k", k), new DuckDBParameter("event", eventName)]);
     }
 
     private static (string Key, string Where) DimensionSql(Dimension dimension) => dimension switch
     {
         Dimension.EventName => ("name", "TRUE"),
-        Dimension.Command => ("json_extract_string(properties, '$.command')", "name = 'command'"),
+        Dimension.Command => ("subject", "name = 'command'"),
         Dimension.Version => ("product_version", "TRUE"),
         Dimension.InitialVersion => ("initial_version", "TRUE"),
         Dimension.OsFamily => ("os_family", "TRUE"),
@@ -216,8 +213,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         Dimension.CiName => ("CASE WHEN ci THEN coalesce(ci_name, 'generic') ELSE 'none' END", "TRUE"),
         Dimension.Country => ("country", "TRUE"),
         Dimension.Region => ("CASE WHEN region IS NULL THEN NULL ELSE coalesce(country, '?') || '/' || region END", "TRUE"),
-        Dimension.ErrorCode => ("json_extract_string(properties, '$.error_code')",
-            "name IN ('error', 'operation', 'command') AND json_extract_string(properties, '$.error_code') IS NOT NULL"),
+        Dimension.ErrorCode => ("error_code", "error_code IS NOT NULL"),
         _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
     };
 

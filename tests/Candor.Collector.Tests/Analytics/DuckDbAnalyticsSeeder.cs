@@ -1,4 +1,7 @@
+using System.Text.Json;
+using Candor.Collector.Analytics;
 using Candor.Collector.Storage.DuckDb;
+using Candor.Protocol;
 using DuckDB.NET.Data;
 
 namespace Candor.Collector.Tests.Analytics;
@@ -19,6 +22,11 @@ internal static class DuckDbAnalyticsSeeder
         foreach (var e in events)
         {
             var received = e.ReceivedAt ?? e.Time.AddSeconds(1);
+            var fields = AnalyticsFields.Derive(new TelemetryEvent
+            {
+                Name = e.Name,
+                Properties = JsonSerializer.Deserialize(e.PropertiesJson, CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+            });
             appender.CreateRow()
                 .AppendValue(e.Product)
                 .AppendValue(Guid.CreateVersion7())
@@ -43,6 +51,10 @@ internal static class DuckDbAnalyticsSeeder
                 .AppendValue(e.Country)
                 .AppendValue(e.Region)
                 .AppendValue(e.PropertiesJson)
+                .AppendValue(fields.Subject)
+                .AppendValue(fields.DurationMs)
+                .AppendValue(fields.Failed)
+                .AppendValue(fields.ErrorCode)
                 .EndRow();
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Candor.Collector.Analytics;
 using Candor.Protocol;
 using DuckDB.NET.Data;
 
@@ -13,7 +14,7 @@ internal sealed class DuckDbEventStore : IEventStore
     private const string Columns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties";
+        "architecture, ci, ci_name, country, region, properties, subject, duration_ms, failed, error_code";
 
     private readonly DuckDBConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -58,6 +59,10 @@ internal sealed class DuckDbEventStore : IEventStore
                 country VARCHAR,
                 region VARCHAR,
                 properties VARCHAR,
+                subject VARCHAR,
+                duration_ms DOUBLE,
+                failed BOOLEAN,
+                error_code VARCHAR,
                 PRIMARY KEY (product, event_id)
             );
             """;
@@ -74,7 +79,7 @@ internal sealed class DuckDbEventStore : IEventStore
             using var transaction = _connection.BeginTransaction();
             using var command = _connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = $"INSERT INTO events ({Columns}) VALUES ({Placeholders(21)}) ON CONFLICT DO NOTHING";
+            command.CommandText = $"INSERT INTO events ({Columns}) VALUES ({Placeholders(27)}) ON CONFLICT DO NOTHING";
             for (var i = 0; i < events.Count; i++)
             {
                 var e = events[i];
@@ -99,7 +104,14 @@ internal sealed class DuckDbEventStore : IEventStore
                 Add(command, context.Architecture);
                 Add(command, context.Ci);
                 Add(command, context.CiName);
+                Add(command, null);
+                Add(command, null);
                 Add(command, e.Properties is null ? null : JsonSerializer.Serialize(e.Properties, CollectorJsonContext.Default.IDictionaryStringPropertyValue));
+                var fields = AnalyticsFields.Derive(e);
+                Add(command, fields.Subject);
+                Add(command, fields.DurationMs);
+                Add(command, fields.Failed);
+                Add(command, fields.ErrorCode);
                 var inserted = await command.ExecuteNonQueryAsync(cancellationToken);
                 results[i] = inserted > 0 ? StoreResult.Stored : StoreResult.Duplicate;
             }
@@ -152,9 +164,9 @@ internal sealed class DuckDbEventStore : IEventStore
                         Ci = !reader.IsDBNull(18) && reader.GetBoolean(18),
                         CiName = NullableString(reader, 19),
                     },
-                    Properties = reader.IsDBNull(20)
+                    Properties = reader.IsDBNull(22)
                         ? null
-                        : JsonSerializer.Deserialize(reader.GetString(20), CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+                        : JsonSerializer.Deserialize(reader.GetString(22), CollectorJsonContext.Default.IDictionaryStringPropertyValue),
                 });
             }
 
