@@ -1,6 +1,8 @@
 using System.Net;
 using Candor.Collector.Admin;
 using Candor.Collector.Enrichment;
+using Candor.Collector.Analytics;
+using Candor.Collector.Dashboard;
 using Candor.Collector.Ingestion;
 using Candor.Collector.Schemas;
 using Candor.Collector.Security;
@@ -25,7 +27,9 @@ internal static class CollectorApp
         });
 
         var options = builder.Configuration.GetSection(CollectorOptions.Section).Get<CollectorOptions>() ?? new CollectorOptions();
+        var analytics = builder.Configuration.GetSection(AnalyticsOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
         var errors = options.Validate();
+        errors.AddRange(analytics.Validate());
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("Invalid collector configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
@@ -51,6 +55,13 @@ internal static class CollectorApp
         builder.Services.AddHostedService<StorageInitializer>();
         builder.Services.AddHostedService<SchemaRegistryLoader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<GroupCommitWriter>());
+        builder.Services.AddSingleton(analytics);
+        // Analytics run on the embedded DuckDB store; the PostgreSQL analytics store is not built yet.
+        if (!options.IsPostgres)
+        {
+            builder.Services.AddSingleton<IAnalyticsStore>(_ => new DuckDbAnalyticsStore(options.ResolvedDatabasePath));
+        }
+
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
 
@@ -63,6 +74,12 @@ internal static class CollectorApp
 
         IngestEndpoint.Map(app, options);
         AdminEndpoints.Map(app);
+        if (!options.IsPostgres)
+        {
+            AnalyticsEndpoints.Map(app);
+        }
+
+        DashboardEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
         app.MapGet("/readyz", async (IEventQuery store, CancellationToken cancellationToken) =>
             await store.IsReachableAsync(cancellationToken)

@@ -1,3 +1,3 @@
-using Candor.Collector;
+using Candor.Collector.Cli;
 
-return await CollectorApp.RunAsync(args);
+return await CandorCommandLine.Build().Parse(args).InvokeAsync();

@@ -83,6 +83,7 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             Country = facts.Country,
             Region = facts.Region,
             IpPseudonym = facts.IpPseudonym,
+            Analytics = Analytics.AnalyticsFields.Derive(e),
         }, null);
 
         Outcome Reject(string code, string message) => new(null, new QuarantineRecord

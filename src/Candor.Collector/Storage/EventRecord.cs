@@ -30,6 +30,9 @@ internal sealed class EventRecord
     public string? Region { get; init; }
 
     public string? IpPseudonym { get; init; }
+
+    /// <summary>The properties analytics reads on every dashboard load, as typed values.</summary>
+    public Analytics.AnalyticsFields Analytics { get; init; }
 }
 
 /// <summary>An event refused at ingest, kept with the reason so operators can see what is wrong.</summary>

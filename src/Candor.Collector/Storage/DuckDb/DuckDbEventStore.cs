@@ -46,7 +46,11 @@ internal sealed class DuckDbEventStore : IEventStore
                 properties VARCHAR,
                 country VARCHAR,
                 region VARCHAR,
-                ip_pseudonym VARCHAR
+                ip_pseudonym VARCHAR,
+                subject VARCHAR,
+                duration_ms DOUBLE,
+                failed BOOLEAN,
+                error_code VARCHAR
         """;
 
     private readonly DuckDBConnection _writer;
@@ -86,6 +90,10 @@ internal sealed class DuckDbEventStore : IEventStore
             ALTER TABLE events ADD COLUMN IF NOT EXISTS country VARCHAR;
             ALTER TABLE events ADD COLUMN IF NOT EXISTS region VARCHAR;
             ALTER TABLE events ADD COLUMN IF NOT EXISTS ip_pseudonym VARCHAR;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS subject VARCHAR;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS duration_ms DOUBLE;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS failed BOOLEAN;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code VARCHAR;
             CREATE TABLE IF NOT EXISTS quarantine (
                 product VARCHAR NOT NULL,
                 event_id UUID,
@@ -159,6 +167,7 @@ internal sealed class DuckDbEventStore : IEventStore
                     .AppendValue(c.OsFamily).AppendValue(c.OsVersion).AppendValue(c.KernelRelease).AppendValue(c.Architecture)
                     .AppendValue(c.Ci).AppendValue(c.CiName).AppendValue(e.PropertiesJson)
                     .AppendValue(e.Country).AppendValue(e.Region).AppendValue(e.IpPseudonym)
+                    .AppendValue(e.Analytics.Subject).AppendValue(e.Analytics.DurationMs).AppendValue(e.Analytics.Failed).AppendValue(e.Analytics.ErrorCode)
                     .EndRow();
             }
         }

@@ -1,0 +1,325 @@
+using System.Data.Common;
+using DuckDB.NET.Data;
+
+namespace Candor.Collector.Analytics;
+
+/// <summary>
+/// Analytics over the DuckDB event table. Reads use their own connections to the database the
+/// ingest path writes, so dashboards never wait behind the writer. SQL text is constant: filters
+/// are always present and switched off by NULL parameters, and dimensions come from a fixed map.
+/// </summary>
+internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
+{
+    private const string Filter = """
+        product = $product
+        AND ($version IS NULL OR product_version = $version)
+        AND ($os IS NULL OR os_family = $os)
+        AND ($ci IS NULL OR ci = $ci)
+        AND ($country IS NULL OR country = $country)
+        AND ($command IS NULL OR (name = 'command' AND subject = $command))
+        """;
+
+    private const string InRange = "event_time >= $from AND event_time < $to";
+
+    // Every query starts from this: the product's events in range, matching the filters.
+    private const string Base = $"SELECT * FROM events WHERE {Filter} AND {InRange}";
+
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _pool;
+    private readonly Stack<DuckDBConnection> _idle = new();
+
+    public DuckDbAnalyticsStore(string databasePath, int connections = 2)
+    {
+        _connectionString = $"Data Source={databasePath}";
+        _pool = new SemaphoreSlim(connections, connections);
+    }
+
+    public async Task<IReadOnlyList<string>> ProductsAsync(CancellationToken cancellationToken) =>
+        await QueryAsync("SELECT DISTINCT product FROM events ORDER BY product", null, r => r.GetString(0), cancellationToken);
+
+    public async Task<Summary> SummaryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH base AS ({Base}),
+            firsts AS (
+                SELECT install_id, min(event_time) AS first_seen
+                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
+            SELECT count(*), count(DISTINCT install_id),
+                   (SELECT count(*) FROM firsts WHERE first_seen >= $from),
+                   count(*) FILTER (WHERE name = 'command'),
+                   coalesce(avg(CASE WHEN failed THEN 1.0 ELSE 0.0 END) FILTER (WHERE name = 'command'), 0)
+            FROM base
+            """;
+        var rows = await QueryAsync(sql, query, r => new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), Convert.ToDouble(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
+        return rows[0];
+    }
+
+    public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"SELECT date_trunc('{Part(interval)}', event_time) AS period, count(DISTINCT install_id) FROM ({Base}) GROUP BY period ORDER BY period",
+            query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
+
+    public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"""
+            WITH firsts AS (
+                SELECT install_id, min(event_time) AS first_seen
+                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
+            SELECT date_trunc('{Part(interval)}', first_seen) AS period, count(*)
+            FROM firsts WHERE first_seen >= $from GROUP BY period ORDER BY period
+            """,
+            query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
+
+    public async Task<RetentionFigures> RetentionAsync(AnalyticsQuery query, DateTimeOffset asOf, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH installs AS (
+                SELECT install_id, min(event_time) AS first_seen, max(event_time) AS last_seen
+                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $asof GROUP BY install_id),
+            cohort AS (SELECT * FROM installs WHERE first_seen >= $from AND first_seen < $to)
+            SELECT
+                count(*),
+                count(*) FILTER (WHERE first_seen + INTERVAL 7 DAY <= $asof),
+                count(*) FILTER (WHERE first_seen + INTERVAL 7 DAY <= $asof AND last_seen >= first_seen + INTERVAL 7 DAY),
+                count(*) FILTER (WHERE first_seen + INTERVAL 30 DAY <= $asof),
+                count(*) FILTER (WHERE first_seen + INTERVAL 30 DAY <= $asof AND last_seen >= first_seen + INTERVAL 30 DAY)
+            FROM cohort
+            """;
+        var rows = await QueryAsync(sql, query, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellationToken,
+            extra: [new DuckDBParameter("asof", asOf.UtcDateTime)]);
+        var (installs, eligible7, retained7, eligible30, retained30) = rows[0];
+        return new RetentionFigures(installs, eligible7, retained7, Share(retained7, eligible7), eligible30, retained30, Share(retained30, eligible30));
+    }
+
+    public async Task<IReadOnlyList<InstallActivity>> InstallsAsync(AnalyticsQuery query, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"""
+            SELECT install_id, min(event_time), max(event_time), count(*)
+            FROM ({Base}) WHERE install_id IS NOT NULL
+            GROUP BY install_id ORDER BY max(event_time) DESC, install_id LIMIT $limit
+            """,
+            query, r => new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), cancellationToken,
+            extra: [new DuckDBParameter("limit", limit)]);
+
+    public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
+    {
+        var (key, where) = DimensionSql(dimension);
+        var sql = $"""
+            WITH b AS (SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id FROM ({Base}) WHERE {where}),
+            g AS (SELECT k, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
+            SELECT CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
+                   count(*) AS events, count(DISTINCT b.install_id) AS installs
+            FROM b JOIN g ON b.k = g.k
+            GROUP BY label ORDER BY installs DESC, events DESC, label
+            """;
+        return await QueryAsync(sql, query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken,
+            extra: [new DuckDBParameter("k", k)]);
+    }
+
+    public async Task<IReadOnlyList<SeriesBreakdownPoint>> VersionAdoptionAsync(AnalyticsQuery query, Interval interval, int k, CancellationToken cancellationToken)
+    {
+        // Folded per cell: a version seen by fewer than k installs in one period joins "other" there.
+        var sql = $"""
+            WITH b AS (
+                SELECT date_trunc('{Part(interval)}', event_time) AS period,
+                       coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_id
+                FROM ({Base}) WHERE install_id IS NOT NULL),
+            g AS (SELECT period, k, count(DISTINCT install_id) AS installs FROM b GROUP BY period, k)
+            SELECT b.period, CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
+                   count(DISTINCT b.install_id)
+            FROM b JOIN g ON b.period = g.period AND b.k = g.k
+            GROUP BY b.period, label ORDER BY b.period, label
+            """;
+        return await QueryAsync(sql, query, r => new SeriesBreakdownPoint(Utc(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)), cancellationToken,
+            extra: [new DuckDBParameter("k", k)]);
+    }
+
+    public Task<IReadOnlyList<CommandRow>> CommandsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
+        RunsAsync(query, k, "command", cancellationToken);
+
+    public Task<IReadOnlyList<CommandRow>> OperationsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
+        RunsAsync(query, k, "operation", cancellationToken);
+
+    public async Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH v AS (
+                SELECT CASE WHEN $path = '$.duration_ms' THEN duration_ms ELSE TRY_CAST(json_extract(properties, $path) AS DOUBLE) END AS v
+                FROM ({Base}) WHERE name = $event)
+            SELECT count(v), sum(v), avg(v), quantile_cont(v, 0.5), quantile_cont(v, 0.9), quantile_cont(v, 0.99), min(v), max(v)
+            FROM v WHERE v IS NOT NULL
+            """;
+        var rows = await QueryAsync(sql, query, r => new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7)), cancellationToken,
+            extra: [new DuckDBParameter("event", eventName), new DuckDBParameter("path", "$." + property)]);
+        return rows[0];
+    }
+
+    public async Task<LiveInstances> LiveAsync(string product, DateTimeOffset since, int k, CancellationToken cancellationToken)
+    {
+        var query = new AnalyticsQuery(product, since, DateTimeOffset.MaxValue.AddYears(-1));
+        // An instance is an install, or a process (session) when the sender has no install id.
+        var latest = $"""
+            WITH hb AS (SELECT coalesce(CAST(install_id AS VARCHAR), CAST(session_id AS VARCHAR)) AS instance, product_version, country, received_at
+                        FROM events WHERE product = $product AND name = 'heartbeat' AND received_at >= $from),
+            latest AS (SELECT instance, arg_max(product_version, received_at) AS version, arg_max(country, received_at) AS country FROM hb GROUP BY instance)
+            """;
+        var count = await QueryAsync($"{latest} SELECT count(*) FROM latest", query, r => r.GetInt64(0), cancellationToken, filters: false);
+        var byVersion = await QueryAsync(LiveBreakdown(latest, "version"), query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(1)), cancellationToken,
+            extra: [new DuckDBParameter("k", k)], filters: false);
+        var byCountry = await QueryAsync(LiveBreakdown(latest, "country"), query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(1)), cancellationToken,
+            extra: [new DuckDBParameter("k", k)], filters: false);
+        return new LiveInstances(since, count[0], byVersion, byCountry);
+    }
+
+    private static string LiveBreakdown(string latest, string column) => $"""
+        {latest},
+        g AS (SELECT coalesce({column}, '{AnalyticsConstants.Unknown}') AS k, count(*) AS n FROM latest GROUP BY k)
+        SELECT CASE WHEN n >= $k THEN k ELSE '{AnalyticsConstants.Other}' END AS label, sum(n)::BIGINT AS n
+        FROM g GROUP BY label ORDER BY n DESC, label
+        """;
+
+    private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string eventName, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH b AS (
+                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
+                       CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
+                FROM ({Base}) WHERE name = $event),
+            g AS (SELECT k, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
+            SELECT CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
+                   count(*), count(DISTINCT b.install_id), sum(b.failed)::BIGINT,
+                   quantile_cont(b.duration, 0.5), quantile_cont(b.duration, 0.95)
+            FROM b JOIN g ON b.k = g.k
+            GROUP BY label ORDER BY count(*) DESC, label
+            """;
+        return await QueryAsync(sql, query, r =>
+        {
+            var runs = r.GetInt64(1);
+            var failures = r.GetInt64(3);
+            return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
+        }, cancellationToken, extra: [new DuckDBParameter("k", k), new DuckDBParameter("event", eventName)]);
+    }
+
+    private static (string Key, string Where) DimensionSql(Dimension dimension) => dimension switch
+    {
+        Dimension.EventName => ("name", "TRUE"),
+        Dimension.Command => ("subject", "name = 'command'"),
+        Dimension.Version => ("product_version", "TRUE"),
+        Dimension.InitialVersion => ("initial_version", "TRUE"),
+        Dimension.OsFamily => ("os_family", "TRUE"),
+        Dimension.OsVersion => ("os_version", "TRUE"),
+        Dimension.Runtime => ("runtime_version", "TRUE"),
+        Dimension.Architecture => ("architecture", "TRUE"),
+        Dimension.CiName => ("CASE WHEN ci THEN coalesce(ci_name, 'generic') ELSE 'none' END", "TRUE"),
+        Dimension.Country => ("country", "TRUE"),
+        Dimension.Region => ("CASE WHEN region IS NULL THEN NULL ELSE coalesce(country, '?') || '/' || region END", "TRUE"),
+        Dimension.ErrorCode => ("error_code", "error_code IS NOT NULL"),
+        _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
+    };
+
+    private static string Part(Interval interval) => interval switch
+    {
+        Interval.Day => "day",
+        Interval.Week => "week",
+        Interval.Month => "month",
+        _ => throw new ArgumentOutOfRangeException(nameof(interval)),
+    };
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(
+        string sql, AnalyticsQuery? query, Func<DbDataReader, T> read, CancellationToken cancellationToken,
+        DuckDBParameter[]? extra = null, bool filters = true)
+    {
+        var connection = await RentAsync(cancellationToken);
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            if (query is not null)
+            {
+                command.Parameters.Add(new DuckDBParameter("product", query.Product));
+                command.Parameters.Add(new DuckDBParameter("from", query.From.UtcDateTime));
+                if (filters)
+                {
+                    command.Parameters.Add(new DuckDBParameter("to", query.To.UtcDateTime));
+                    command.Parameters.Add(new DuckDBParameter("version", (object?)query.Version ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("os", (object?)query.Os ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("ci", (object?)query.Ci ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("country", (object?)query.Country ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("command", (object?)query.Command ?? DBNull.Value));
+                }
+            }
+
+            foreach (var parameter in extra ?? [])
+            {
+                command.Parameters.Add(parameter);
+            }
+
+            var list = new List<T>();
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(read(reader));
+            }
+
+            return list;
+        }
+        finally
+        {
+            Return(connection);
+        }
+    }
+
+    private async Task<DuckDBConnection> RentAsync(CancellationToken cancellationToken)
+    {
+        await _pool.WaitAsync(cancellationToken);
+        lock (_idle)
+        {
+            if (_idle.TryPop(out var idle))
+            {
+                return idle;
+            }
+        }
+
+        try
+        {
+            var connection = new DuckDBConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            _pool.Release();
+            throw;
+        }
+    }
+
+    private void Return(DuckDBConnection connection)
+    {
+        lock (_idle)
+        {
+            _idle.Push(connection);
+        }
+
+        _pool.Release();
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static double? D(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static double? Share(long part, long whole) => whole == 0 ? null : (double)part / whole;
+
+    public void Dispose()
+    {
+        lock (_idle)
+        {
+            while (_idle.TryPop(out var connection))
+            {
+                connection.Dispose();
+            }
+        }
+
+        _pool.Dispose();
+    }
+}

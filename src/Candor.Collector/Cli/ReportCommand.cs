@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Candor.Collector.Analytics;
+using DuckDB.NET.Data;
+
+namespace Candor.Collector.Cli;
+
+/// <summary><c>candor report</c>: the key figures of a date range as tables in the terminal.</summary>
+internal static class ReportCommand
+{
+    public static Command Build(Option<string?> database)
+    {
+        var product = new Option<string?>("--product", "-p") { Description = "The product to report on. Default: every product." };
+        var from = new Option<DateOnly?>("--from") { Description = "First day (UTC), e.g. 2026-11-01. Default: 29 days before --to." };
+        var to = new Option<DateOnly?>("--to") { Description = "Last day (UTC), inclusive. Default: today." };
+        var command = new Command("report", "Print the key figures (installs, retention, commands, versions, platforms, errors) as tables.")
+        {
+            product, from, to, database,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            if (StoreLocation.Resolve(parseResult.GetValue(database), error) is not { } path)
+            {
+                return 2;
+            }
+
+            var toDay = parseResult.GetValue(to) ?? DateOnly.FromDateTime(DateTime.UtcNow);
+            var fromDay = parseResult.GetValue(from) ?? toDay.AddDays(-29);
+            if (fromDay > toDay)
+            {
+                error.WriteLine("--from must not be after --to.");
+                return 2;
+            }
+
+            var k = StoreLocation.Configuration().Analytics.MinimumGroupSize;
+            try
+            {
+                using var store = new DuckDbAnalyticsStore(path, connections: 1);
+                var products = parseResult.GetValue(product) is { } one ? [one] : await store.ProductsAsync(cancellationToken);
+                foreach (var name in products)
+                {
+                    var query = new AnalyticsQuery(name,
+                        new DateTimeOffset(fromDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                        new DateTimeOffset(toDay.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+                    await WriteAsync(output, store, query, k, cancellationToken);
+                }
+
+                if (products.Count == 0)
+                {
+                    output.WriteLine("No events stored yet.");
+                }
+
+                return 0;
+            }
+            catch (DuckDBException ex)
+            {
+                error.WriteLine($"Could not read '{path}': {ex.Message.Split('\n')[0]}");
+                error.WriteLine("A running collector holds the database: stop it first, or use the dashboard or the analytics API.");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task WriteAsync(TextWriter output, IAnalyticsStore store, AnalyticsQuery query, int k, CancellationToken ct)
+    {
+        var summary = await store.SummaryAsync(query, ct);
+        var asOf = query.To < DateTimeOffset.UtcNow ? query.To : DateTimeOffset.UtcNow;
+        var retention = await store.RetentionAsync(query, asOf, ct);
+        var live = await store.LiveAsync(query.Product, DateTimeOffset.UtcNow.AddMinutes(-15), k, ct);
+
+        output.WriteLine($"== {query.Product}: {query.From:yyyy-MM-dd} to {query.To.AddDays(-1):yyyy-MM-dd} (groups under {k} installs shown as \"other\") ==");
+        output.WriteLine();
+        TerminalTable.Write(output, "Key figures", ["Figure", "Value"],
+        [
+            ["Active installs", summary.Installs],
+            ["New installs", summary.NewInstalls],
+            ["Events", summary.Events],
+            ["Command runs", summary.CommandRuns],
+            ["Command failure rate", TerminalTable.Percent(summary.FailureRate)],
+            ["Still active after 7 days", TerminalTable.Percent(retention.Share7)],
+            ["Still active after 30 days", TerminalTable.Percent(retention.Share30)],
+            ["Live instances (15 min)", live.Instances],
+        ]);
+
+        var weeks = await store.ActiveInstallsAsync(query, Interval.Week, ct);
+        TerminalTable.Write(output, "Active installs per week", ["Week of", "Installs"], weeks.Select(w => (IReadOnlyList<object?>)[w.Period, w.Installs]));
+
+        var commands = await store.CommandsAsync(query, k, ct);
+        TerminalTable.Write(output, "Commands", ["Command", "Runs", "Installs", "Failure rate", "p50 ms", "p95 ms"],
+            commands.Select(c => (IReadOnlyList<object?>)[c.Command, c.Runs, c.Installs, TerminalTable.Percent(c.FailureRate), c.P50Ms, c.P95Ms]));
+
+        foreach (var (title, dimension) in new[]
+        {
+            ("Versions", Dimension.Version), ("Operating systems", Dimension.OsFamily), ("CI", Dimension.CiName),
+            ("Countries", Dimension.Country), ("Error codes", Dimension.ErrorCode),
+        })
+        {
+            var rows = await store.BreakdownAsync(query, dimension, k, ct);
+            TerminalTable.Write(output, title, ["Value", "Installs", "Events"], rows.Select(r => (IReadOnlyList<object?>)[r.Label, r.Installs, r.Events]));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Candor.Collector.Analytics;
+using Candor.Collector.Storage.DuckDb;
+using Candor.Protocol;
+using DuckDB.NET.Data;
+
+namespace Candor.Collector.Tests.Analytics;
+
+/// <summary>Writes seed events straight into a DuckDB file created by the real store.</summary>
+internal static class DuckDbAnalyticsSeeder
+{
+    public static async Task SeedAsync(string databasePath, IEnumerable<SeedEvent> events)
+    {
+        await using (var store = new DuckDbEventStore(databasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        using var connection = new DuckDBConnection($"Data Source={databasePath}");
+        connection.Open();
+        using var appender = connection.CreateAppender("events");
+        foreach (var e in events)
+        {
+            var received = e.ReceivedAt ?? e.Time.AddSeconds(1);
+            var fields = AnalyticsFields.Derive(new TelemetryEvent
+            {
+                Name = e.Name,
+                Properties = JsonSerializer.Deserialize(e.PropertiesJson, CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+            });
+            appender.CreateRow()
+                .AppendValue(e.Product)
+                .AppendValue(Guid.CreateVersion7())
+                .AppendValue(e.Name)
+                .AppendValue("1-0-0")
+                .AppendValue(e.Time)
+                .AppendValue(received)
+                .AppendValue((Guid?)e.InstallId)
+                .AppendValue((Guid?)Guid.CreateVersion7())
+                .AppendNullValue()
+                .AppendNullValue()
+                .AppendValue(e.Version)
+                .AppendValue(e.InitialVersion)
+                .AppendValue("0.1.0")
+                .AppendValue("10.0.0")
+                .AppendValue(e.Os)
+                .AppendValue(e.Os + " 1")
+                .AppendNullValue()
+                .AppendValue("x64")
+                .AppendValue(e.Ci)
+                .AppendValue(e.CiName)
+                .AppendValue(e.PropertiesJson)
+                .AppendValue(e.Country)
+                .AppendValue(e.Region)
+                .AppendNullValue()
+                .AppendValue(fields.Subject)
+                .AppendValue(fields.DurationMs)
+                .AppendValue(fields.Failed)
+                .AppendValue(fields.ErrorCode)
+                .EndRow();
+        }
+    }
+}

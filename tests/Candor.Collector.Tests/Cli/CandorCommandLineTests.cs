@@ -1,0 +1,85 @@
+using Candor.Collector.Tests.Analytics;
+using Candor.TestSupport;
+using DuckDB.NET.Data;
+
+namespace Candor.Collector.Tests.Cli;
+
+/// <summary><c>candor report</c> and <c>candor export</c> run as real processes over a seeded store.</summary>
+public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTests.SeededStore>
+{
+    private static readonly string Candor = RepositoryPaths.ProgramAssembly("Candor.Collector", "Candor.Collector.dll");
+    private readonly SeededStore _store;
+
+    public CandorCommandLineTests(SeededStore store) => _store = store;
+
+    [Fact]
+    public async Task ReportPrintsTheKeyFiguresAsTables()
+    {
+        var result = await RunAsync("report", "--database", _store.Path, "--product", "acme", "--from", "2026-10-01", "--to", "2026-11-20");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.StandardOutput.Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
+        Assert.Contains("Active installs 12", lines);
+        Assert.Contains("Command runs 26", lines);
+        Assert.Contains("Still active after 7 days 58.3%", lines);
+        Assert.Contains("run 19 12 0.0% 100 100", lines);
+        Assert.Contains("new 6 6 33.3% 300 300", lines);
+        Assert.Contains("linux 6 24", lines);
+        Assert.DoesNotContain("macos", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-cmd", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("parquet")]
+    [InlineData("csv")]
+    public async Task ExportWritesAFileWithEveryEventOfTheRange(string format)
+    {
+        using var output = new TemporaryDirectory("candor-export");
+        var file = output.Combine("events." + format);
+
+        var result = await RunAsync("export", "--database", _store.Path, "--format", format, "--output", file, "--product", "acme", "--from", "2026-10-01", "--to", "2026-10-31");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Exported 24 events", result.StandardError, StringComparison.Ordinal);
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = format == "parquet"
+            ? "SELECT count(*), count(DISTINCT install_id), min(event_time) FROM read_parquet($path)"
+            : "SELECT count(*), count(DISTINCT install_id), min(event_time) FROM read_csv($path, header = true)";
+        command.Parameters.Add(new DuckDBParameter("path", file));
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(24, reader.GetInt64(0));
+        Assert.Equal(6, reader.GetInt64(1));
+        Assert.Equal(new DateTime(2026, 10, 1, 9, 0, 0), reader.GetDateTime(2));
+    }
+
+    [Fact]
+    public async Task AnUnknownCommandOrMissingDatabaseIsAClearError()
+    {
+        var typo = await RunAsync("reprot");
+        var missing = await RunAsync("report", "--database", Path.Combine(Path.GetTempPath(), "no-such-candor.duckdb"));
+
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("Unknown command 'reprot'", typo.StandardError, StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("No Candor database", missing.StandardError, StringComparison.Ordinal);
+    }
+
+    private static Task<ProgramResult> RunAsync(params string[] arguments) =>
+        ProgramProcess.RunAsync(Candor, arguments, Path.GetTempPath(), timeout: TimeSpan.FromSeconds(60));
+
+    public sealed class SeededStore : IAsyncLifetime, IDisposable
+    {
+        private readonly TemporaryDirectory _directory = new("candor-cli");
+
+        public string Path => _directory.Combine("candor.duckdb");
+
+        public Task InitializeAsync() => DuckDbAnalyticsSeeder.SeedAsync(Path, AnalyticsSeed.Events(DateTime.UtcNow));
+
+        public Task DisposeAsync() => Task.CompletedTask;
+
+        public void Dispose() => _directory.Dispose();
+    }
+}

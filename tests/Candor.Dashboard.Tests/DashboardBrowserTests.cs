@@ -1,0 +1,90 @@
+using Candor.Collector.Tests.Analytics;
+using Candor.TestSupport;
+using Microsoft.Playwright;
+
+namespace Candor.Dashboard.Tests;
+
+/// <summary>
+/// The dashboard in a real headless Chromium against the real collector process over a seeded
+/// DuckDB file. Saves a screenshot to <c>artifacts/test-results/dashboard.png</c>.
+/// </summary>
+public sealed class DashboardBrowserTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task AnOperatorSignsInSeesTheChartsAndFiltersChangeTheNumbers()
+    {
+        using var data = new TemporaryDirectory("candor-dashboard");
+        await DuckDbAnalyticsSeeder.SeedAsync(Path.Combine(data.Path, "candor.duckdb"), AnalyticsSeed.Events(DateTime.UtcNow));
+        await using var collector = await CollectorProcess.StartAsync(data.Path);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+
+        await page.GotoAsync(collector.BaseAddress.ToString());
+
+        // A wrong token is refused.
+        await page.FillAsync("#token", "adm_wrong_0123456789abcdef");
+        await page.ClickAsync("#signin-form button");
+        await Assertions.Expect(page.Locator("#signin-error")).ToContainTextAsync("refused");
+        Assert.True(await page.Locator("#dashboard").IsHiddenAsync());
+
+        // The right one shows the dashboard; pick the seeded range.
+        await page.FillAsync("#token", CollectorProcess.AdminToken);
+        await page.ClickAsync("#signin-form button");
+        await Assertions.Expect(page.Locator("#dashboard")).ToBeVisibleAsync();
+        await page.FillAsync("#from", "2026-10-01");
+        await page.FillAsync("#to", "2026-11-20");
+        await ApplyAsync(page);
+
+        await Assertions.Expect(page.GetByTestId("installs")).ToHaveTextAsync("12");
+        await Assertions.Expect(page.GetByTestId("runs")).ToHaveTextAsync("26");
+        await Assertions.Expect(page.GetByTestId("failure-rate")).ToHaveTextAsync("7.7%");
+        await Assertions.Expect(page.GetByTestId("retention")).ToHaveTextAsync("58.3% / 0.0%");
+        await Assertions.Expect(page.Locator("#commands tr").First).ToContainTextAsync("run");
+        var charts = await page.EvaluateAsync<int>("() => Object.keys(Chart.instances).length");
+        Assert.True(charts >= 10, $"Only {charts} charts were drawn.");
+        var drawnPoints = await page.EvaluateAsync<int>(
+            "() => Chart.getChart('chart-active').data.datasets[0].data.reduce((a, b) => a + b, 0)");
+        Assert.Equal(6 + 6 + 5 + 1 + 1, drawnPoints);
+
+        var screenshot = Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "dashboard.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+
+        // Narrow to Windows: five installs, all in CI.
+        await page.SelectOptionAsync("#os", "windows");
+        await ApplyAsync(page);
+        await Assertions.Expect(page.GetByTestId("installs")).ToHaveTextAsync("5");
+        await Assertions.Expect(page.GetByTestId("runs")).ToHaveTextAsync("5");
+
+        Assert.Empty(scriptErrors);
+        Assert.True(new FileInfo(screenshot).Length > 10_000);
+    }
+
+    private static async Task ApplyAsync(IPage page)
+    {
+        var before = await page.EvaluateAsync<string?>("() => document.body.dataset.loaded ?? null");
+        await page.ClickAsync("#apply");
+        await page.WaitForFunctionAsync("before => document.body.dataset.loaded && document.body.dataset.loaded !== before", before);
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"{Chromium} is missing: ./test.sh installs Debian's chromium package.");
+        }
+
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            // A fresh profile each run (Playwright's default); no network chatter on a closed machine.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+}
