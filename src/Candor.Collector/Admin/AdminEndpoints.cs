@@ -1,7 +1,5 @@
-using Candor.Collector.Ingestion;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
-using Candor.Protocol;
 
 namespace Candor.Collector.Admin;
 
@@ -10,15 +8,7 @@ internal static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter(async (context, next) =>
-        {
-            var credentials = context.HttpContext.RequestServices.GetRequiredService<Credentials>();
-            var header = context.HttpContext.Request.Headers.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-            return credentials.IsAdminToken(token)
-                ? await next(context)
-                : IngestEndpoint.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken, "Send the admin token as 'Authorization: Bearer <token>'.");
-        });
+        var admin = endpoints.MapGroup("/v1/admin").RequireAdminToken();
 
         admin.MapGet("/events", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
         {

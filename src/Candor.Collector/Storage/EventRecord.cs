@@ -38,6 +38,21 @@ internal sealed class EventRecord
 /// <summary>An event refused at ingest, kept with the reason so operators can see what is wrong.</summary>
 internal sealed class QuarantineRecord
 {
+    /// <summary>The SELECT list both stores read quarantine rows with, in the order <see cref="Read"/> expects.</summary>
+    public const string Columns = "product, event_id, reason_code, message, schema_ref, received_at, event_json";
+
+    /// <summary>Reads one row selected with <see cref="Columns"/>.</summary>
+    public static QuarantineRecord Read(System.Data.Common.DbDataReader reader) => new()
+    {
+        Product = reader.GetString(0),
+        EventId = reader.IsDBNull(1) ? null : reader.GetGuid(1),
+        ReasonCode = reader.GetString(2),
+        Message = reader.GetString(3),
+        SchemaRef = reader.IsDBNull(4) ? null : reader.GetString(4),
+        ReceivedAt = DuckDb.DuckDbEventStore.Utc(reader.GetDateTime(5)),
+        EventJson = reader.GetString(6),
+    };
+
     public required string Product { get; init; }
 
     public Guid? EventId { get; init; }

@@ -218,23 +218,14 @@ internal sealed class DuckDbEventStore : IEventStore
         try
         {
             using var command = _reader.CreateCommand();
-            command.CommandText = "SELECT product, event_id, reason_code, message, schema_ref, received_at, event_json FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2";
+            command.CommandText = $"SELECT {QuarantineRecord.Columns} FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2";
             Add(command, product);
             Add(command, limit);
             var list = new List<QuarantineRecord>();
             using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                list.Add(new QuarantineRecord
-                {
-                    Product = reader.GetString(0),
-                    EventId = reader.IsDBNull(1) ? null : reader.GetGuid(1),
-                    ReasonCode = reader.GetString(2),
-                    Message = reader.GetString(3),
-                    SchemaRef = NullableString(reader, 4),
-                    ReceivedAt = Utc(reader.GetDateTime(5)),
-                    EventJson = reader.GetString(6),
-                });
+                list.Add(QuarantineRecord.Read(reader));
             }
 
             return list;

@@ -236,23 +236,14 @@ internal sealed class PostgresEventStore : IEventStore
     public async Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(
-            "SELECT product, event_id, reason_code, message, schema_ref, received_at, event_json FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2");
+            $"SELECT {QuarantineRecord.Columns} FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2");
         command.Parameters.Add(new NpgsqlParameter { Value = product });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         var list = new List<QuarantineRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new QuarantineRecord
-            {
-                Product = reader.GetString(0),
-                EventId = reader.IsDBNull(1) ? null : reader.GetGuid(1),
-                ReasonCode = reader.GetString(2),
-                Message = reader.GetString(3),
-                SchemaRef = reader.IsDBNull(4) ? null : reader.GetString(4),
-                ReceivedAt = DuckDb.DuckDbEventStore.Utc(reader.GetDateTime(5)),
-                EventJson = reader.GetString(6),
-            });
+            list.Add(QuarantineRecord.Read(reader));
         }
 
         return list;
