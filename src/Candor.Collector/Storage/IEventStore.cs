@@ -28,6 +28,9 @@ internal interface IEventQuery
     /// <paramref name="to"/> (exclusive), by the time they arrived: in total, by reason code and by schema.</summary>
     Task<QuarantineSummary> SummarizeQuarantineAsync(string product, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 
+    /// <summary>Whether any event of any product is stored.</summary>
+    Task<bool> HasEventsAsync(CancellationToken cancellationToken);
+
     /// <summary>Whether the storage answers.</summary>
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 }

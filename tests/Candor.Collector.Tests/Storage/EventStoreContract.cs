@@ -183,6 +183,20 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheStoreKnowsWhetherItHoldsAnyEvent()
+    {
+        var store = await OpenAsync();
+        await store.WriteAsync([], [new QuarantineRecord
+        {
+            Product = "acme", ReasonCode = ErrorCodes.InvalidEvent, Message = "rejected", ReceivedAt = DateTimeOffset.UtcNow, EventJson = "{}",
+        }], CancellationToken.None);
+
+        Assert.False(await store.HasEventsAsync(CancellationToken.None));
+        await store.WriteAsync([Record("beta")], [], CancellationToken.None);
+        Assert.True(await store.HasEventsAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TheStoreReportsItselfReachable()
     {
         var store = await OpenAsync();

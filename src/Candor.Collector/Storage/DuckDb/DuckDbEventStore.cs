@@ -255,6 +255,21 @@ internal sealed class DuckDbEventStore : IEventStore
         }
     }
 
+    public async Task<bool> HasEventsAsync(CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken);
+        try
+        {
+            using var command = _reader.CreateCommand();
+            command.CommandText = "SELECT EXISTS (SELECT 1 FROM events)";
+            return Convert.ToBoolean(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            _readGate.Release();
+        }
+    }
+
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         await _readGate.WaitAsync(cancellationToken);

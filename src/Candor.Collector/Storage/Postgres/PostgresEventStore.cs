@@ -259,6 +259,12 @@ internal sealed class PostgresEventStore : IEventStore
         return await QuarantineSummary.ReadAsync(reader, cancellationToken);
     }
 
+    public async Task<bool> HasEventsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM events)");
+        return Convert.ToBoolean(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         try
