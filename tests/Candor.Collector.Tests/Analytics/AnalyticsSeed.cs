@@ -65,10 +65,10 @@ internal static class AnalyticsSeed
 
     /// <summary>Three events of <c>acme</c> rejected in November (two with an undeclared property
     /// against command 1-0-0, one of an unknown schema), and one of <c>beta</c>.</summary>
-    public static IReadOnlyList<Storage.QuarantineRecord> Quarantine()
+    public static IReadOnlyList<Candor.Collector.Storage.QuarantineRecord> Quarantine()
     {
         var nov5 = new DateTimeOffset(2026, 11, 5, 9, 0, 0, TimeSpan.Zero);
-        Storage.QuarantineRecord Rejected(string product, string reason, string schema) => new()
+        Candor.Collector.Storage.QuarantineRecord Rejected(string product, string reason, string schema) => new()
         {
             Product = product,
             EventId = Guid.CreateVersion7(),

@@ -10,7 +10,7 @@ namespace Candor.Collector.Tests.Analytics;
 internal static class DuckDbAnalyticsSeeder
 {
     /// <summary>Writes rejected events through the real store's write path.</summary>
-    public static async Task SeedQuarantineAsync(string databasePath, IReadOnlyList<Storage.QuarantineRecord> rejected)
+    public static async Task SeedQuarantineAsync(string databasePath, IReadOnlyList<Candor.Collector.Storage.QuarantineRecord> rejected)
     {
         await using var store = new DuckDbEventStore(databasePath);
         await store.InitializeAsync(CancellationToken.None);
