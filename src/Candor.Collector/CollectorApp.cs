@@ -79,6 +79,8 @@ internal static class CollectorApp
             AnalyticsEndpoints.Map(app);
         }
 
+        AnalyticsEndpoints.MapQuarantineSummary(app);
+
         DashboardEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
         app.MapGet("/readyz", async (IEventQuery store, CancellationToken cancellationToken) =>

@@ -17,6 +17,7 @@ public sealed class DashboardBrowserTests
     {
         using var data = new TemporaryDirectory("candor-dashboard");
         await DuckDbAnalyticsSeeder.SeedAsync(Path.Combine(data.Path, "candor.duckdb"), AnalyticsSeed.Events(DateTime.UtcNow));
+        await DuckDbAnalyticsSeeder.SeedQuarantineAsync(Path.Combine(data.Path, "candor.duckdb"), AnalyticsSeed.Quarantine());
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
@@ -45,8 +46,11 @@ public sealed class DashboardBrowserTests
         await Assertions.Expect(page.GetByTestId("failure-rate")).ToHaveTextAsync("7.7%");
         await Assertions.Expect(page.GetByTestId("retention")).ToHaveTextAsync("58.3% / 0.0%");
         await Assertions.Expect(page.Locator("#commands tr").First).ToContainTextAsync("run");
+        await Assertions.Expect(page.GetByTestId("rejected")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("#quarantine-schemas tr").First).ToHaveTextAsync("acme/command/1-0-0" + "2");
+        Assert.Equal(["undeclared_property", "unknown_schema"], await page.EvaluateAsync<string[]>("() => Chart.getChart('chart-quarantine').data.labels"));
         var charts = await page.EvaluateAsync<int>("() => Object.keys(Chart.instances).length");
-        Assert.True(charts >= 10, $"Only {charts} charts were drawn.");
+        Assert.True(charts >= 11, $"Only {charts} charts were drawn.");
         var drawnPoints = await page.EvaluateAsync<int>(
             "() => Chart.getChart('chart-active').data.datasets[0].data.reduce((a, b) => a + b, 0)");
         Assert.Equal(6 + 6 + 5 + 1 + 1, drawnPoints);

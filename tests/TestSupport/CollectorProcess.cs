@@ -18,7 +18,7 @@ internal sealed class CollectorProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private CollectorProcess(string dataDirectory, IReadOnlyDictionary<string, string?>? extraEnvironment)
+    private CollectorProcess(string dataDirectory, IReadOnlyDictionary<string, string?>? extraEnvironment, IReadOnlyList<string>? arguments)
     {
         DataDirectory = dataDirectory;
         var environment = new Dictionary<string, string?>
@@ -36,7 +36,7 @@ internal sealed class CollectorProcess : IAsyncDisposable
 
         var info = ProgramProcess.StartInfo(
             RepositoryPaths.ProgramAssembly("Candor.Collector", "Candor.Collector.dll"),
-            ["--urls", "http://127.0.0.1:0"], dataDirectory, environment);
+            ["--urls", "http://127.0.0.1:0", .. arguments ?? []], dataDirectory, environment);
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
@@ -64,9 +64,10 @@ internal sealed class CollectorProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<CollectorProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null)
+    public static async Task<CollectorProcess> StartAsync(
+        string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyList<string>? arguments = null)
     {
-        var collector = new CollectorProcess(dataDirectory, environment);
+        var collector = new CollectorProcess(dataDirectory, environment, arguments);
         collector._process.Start();
         collector._process.StandardInput.Close();
         collector._process.BeginOutputReadLine();
@@ -88,6 +89,27 @@ internal sealed class CollectorProcess : IAsyncDisposable
         using var client = CreateAdminClient();
         using var document = JsonDocument.Parse(await client.GetStringAsync($"/v1/admin/events?product={product}&limit={limit}"));
         return [.. document.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>Waits until the collector has printed a line containing <paramref name="text"/>; returns that line.</summary>
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var line = Output.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line;
+            }
+
+            if (_process.HasExited || cancellation.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The collector never printed '{text}':\n" + Output);
+            }
+
+            await Task.Delay(200, CancellationToken.None);
+        }
     }
 
     /// <summary>Stops the collector gracefully and waits for it to exit.</summary>

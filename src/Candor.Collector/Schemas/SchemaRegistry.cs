@@ -15,6 +15,7 @@ internal sealed partial class SchemaRegistry : IDisposable
     private readonly FileSystemWatcher? _watcher;
     private readonly Timer _debounce;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, EventSchema> _registered = new(StringComparer.Ordinal);
     private volatile FrozenDictionary<(string Product, string Name), EventSchema[]> _schemas =
         FrozenDictionary<(string Product, string Name), EventSchema[]>.Empty;
 
@@ -74,6 +75,24 @@ internal sealed partial class SchemaRegistry : IDisposable
         return null;
     }
 
+    /// <summary>Adds schemas that live in memory, not in the schema directory (the demo's catalog), and
+    /// keeps them through reloads. A file in the directory for the same product, event and version wins.</summary>
+    public async Task RegisterAsync(string product, IEnumerable<(string Name, string Version, string Json)> schemas)
+    {
+        foreach (var (name, version, json) in schemas)
+        {
+            if (!SchemaVersion.TryParse(version, out var parsed))
+            {
+                throw new ArgumentException($"'{version}' is not a MODEL-REVISION-ADDITION version.", nameof(schemas));
+            }
+
+            var schema = await EventSchema.LoadAsync(product, name, parsed, json);
+            _registered[schema.Reference] = schema;
+        }
+
+        await ReloadAsync();
+    }
+
     public async Task ReloadAsync()
     {
         await _reloadGate.WaitAsync();
@@ -111,6 +130,20 @@ internal sealed partial class SchemaRegistry : IDisposable
             else
             {
                 LogMissingDirectory(_logger, _directory);
+            }
+
+            foreach (var schema in _registered.Values)
+            {
+                var key = (schema.Product, schema.Name);
+                if (!loaded.TryGetValue(key, out var list))
+                {
+                    loaded[key] = list = [];
+                }
+
+                if (!list.Exists(s => s.Version == schema.Version))
+                {
+                    list.Add(schema);
+                }
             }
 
             _schemas = loaded.ToFrozenDictionary(p => p.Key, p => p.Value.OrderBy(s => s.Version).ToArray());

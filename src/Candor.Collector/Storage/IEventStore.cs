@@ -24,6 +24,13 @@ internal interface IEventQuery
     /// <summary>The most recently quarantined events of a product, newest first.</summary>
     Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Counts the events of a product quarantined from <paramref name="from"/> (inclusive) to
+    /// <paramref name="to"/> (exclusive), by the time they arrived: in total, by reason code and by schema.</summary>
+    Task<QuarantineSummary> SummarizeQuarantineAsync(string product, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
+    /// <summary>Whether any event of any product is stored.</summary>
+    Task<bool> HasEventsAsync(CancellationToken cancellationToken);
+
     /// <summary>Whether the storage answers.</summary>
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 }

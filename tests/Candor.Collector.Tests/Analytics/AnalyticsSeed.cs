@@ -62,4 +62,29 @@ internal static class AnalyticsSeed
         $$"""{"command":"{{command}}","exit_code":{{exitCode}},"duration_ms":{{durationMs}}}""";
 
     private static Guid Id(int n) => new($"00000000-0000-4000-8000-{n:D12}");
+
+    /// <summary>Three events of <c>acme</c> rejected in November (two with an undeclared property
+    /// against command 1-0-0, one of an unknown schema), and one of <c>beta</c>.</summary>
+    public static IReadOnlyList<Candor.Collector.Storage.QuarantineRecord> Quarantine()
+    {
+        var nov5 = new DateTimeOffset(2026, 11, 5, 9, 0, 0, TimeSpan.Zero);
+        Candor.Collector.Storage.QuarantineRecord Rejected(string product, string reason, string schema) => new()
+        {
+            Product = product,
+            EventId = Guid.CreateVersion7(),
+            ReasonCode = reason,
+            Message = "rejected",
+            SchemaRef = schema,
+            ReceivedAt = nov5,
+            EventJson = "{}",
+        };
+
+        return
+        [
+            Rejected("acme", "undeclared_property", "acme/command/1-0-0"),
+            Rejected("acme", "undeclared_property", "acme/command/1-0-0"),
+            Rejected("acme", "unknown_schema", "acme/teleport/latest"),
+            Rejected("beta", "unknown_schema", "beta/teleport/latest"),
+        ];
+    }
 }

@@ -9,6 +9,14 @@ namespace Candor.Collector.Tests.Analytics;
 /// <summary>Writes seed events straight into a DuckDB file created by the real store.</summary>
 internal static class DuckDbAnalyticsSeeder
 {
+    /// <summary>Writes rejected events through the real store's write path.</summary>
+    public static async Task SeedQuarantineAsync(string databasePath, IReadOnlyList<Candor.Collector.Storage.QuarantineRecord> rejected)
+    {
+        await using var store = new DuckDbEventStore(databasePath);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.WriteAsync([], rejected, CancellationToken.None);
+    }
+
     public static async Task SeedAsync(string databasePath, IEnumerable<SeedEvent> events)
     {
         await using (var store = new DuckDbEventStore(databasePath))

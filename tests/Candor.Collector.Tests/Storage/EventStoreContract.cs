@@ -130,6 +130,47 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheQuarantineSummaryCountsAProductsRejectionsInTheRangeByReasonAndBySchema()
+    {
+        var store = await OpenAsync();
+        var day = new DateTimeOffset(2026, 11, 10, 0, 0, 0, TimeSpan.Zero);
+        QuarantineRecord Rejected(string product, string reason, string? schema, DateTimeOffset at) => new()
+        {
+            Product = product,
+            EventId = Guid.CreateVersion7(),
+            ReasonCode = reason,
+            Message = "rejected",
+            SchemaRef = schema,
+            ReceivedAt = at,
+            EventJson = "{}",
+        };
+
+        await store.WriteAsync([], [
+            Rejected("acme", ErrorCodes.UndeclaredProperty, "acme/command/1-0-0", day.AddHours(1)),
+            Rejected("acme", ErrorCodes.UndeclaredProperty, "acme/command/1-0-0", day.AddHours(2)),
+            Rejected("acme", ErrorCodes.UndeclaredProperty, "acme/sync/1-0-0", day.AddHours(3)),
+            Rejected("acme", ErrorCodes.UnknownSchema, "acme/nope/latest", day.AddHours(4)),
+            Rejected("acme", ErrorCodes.InvalidEvent, null, day.AddDays(1).AddTicks(-10)),
+            // Outside the range, or another product's: not counted.
+            Rejected("acme", ErrorCodes.TimeTooOld, "acme/command/1-0-0", day.AddTicks(-10)),
+            Rejected("acme", ErrorCodes.TimeTooOld, "acme/command/1-0-0", day.AddDays(1)),
+            Rejected("beta", ErrorCodes.UndeclaredProperty, "beta/command/1-0-0", day.AddHours(1)),
+        ], CancellationToken.None);
+
+        var summary = await store.SummarizeQuarantineAsync("acme", day, day.AddDays(1), CancellationToken.None);
+
+        Assert.Equal(5, summary.Total);
+        Assert.Equal(
+            new QuarantineCount[] { new("undeclared_property", 3), new("invalid_event", 1), new("unknown_schema", 1) },
+            summary.ByReason);
+        Assert.Equal(
+            new QuarantineCount[] { new("acme/command/1-0-0", 2), new("acme/nope/latest", 1), new("acme/sync/1-0-0", 1), new("unknown", 1) },
+            summary.BySchema);
+        var empty = await store.SummarizeQuarantineAsync("nobody", day, day.AddDays(1), CancellationToken.None);
+        Assert.Equal((0, 0, 0), (empty.Total, empty.ByReason.Count, empty.BySchema.Count));
+    }
+
+    [Fact]
     public async Task AGroupOfManyBatchesIsCommittedAndEveryEventIsAccountedFor()
     {
         var store = await OpenAsync();
@@ -139,6 +180,20 @@ public abstract class EventStoreContract : IAsyncLifetime
 
         Assert.All(duplicates, Assert.False);
         Assert.Equal(5000, (await store.ReadRecentAsync("acme", 10_000, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task TheStoreKnowsWhetherItHoldsAnyEvent()
+    {
+        var store = await OpenAsync();
+        await store.WriteAsync([], [new QuarantineRecord
+        {
+            Product = "acme", ReasonCode = ErrorCodes.InvalidEvent, Message = "rejected", ReceivedAt = DateTimeOffset.UtcNow, EventJson = "{}",
+        }], CancellationToken.None);
+
+        Assert.False(await store.HasEventsAsync(CancellationToken.None));
+        await store.WriteAsync([Record("beta")], [], CancellationToken.None);
+        Assert.True(await store.HasEventsAsync(CancellationToken.None));
     }
 
     [Fact]

@@ -77,7 +77,7 @@ async function load() {
   const q = filters();
   $("load-error").hidden = true;
   try {
-    const [summary, active, fresh, retention, versions, initial, os, runtime, arch, ci, country, errors, commands, operations, events, live] =
+    const [summary, active, fresh, retention, versions, initial, os, runtime, arch, ci, country, errors, commands, operations, events, live, quarantine] =
       await Promise.all([
         get("/summary", q), get("/active", q), get("/new-installs", q), get("/retention", q),
         get("/versions", { ...q, interval: "week" }),
@@ -85,6 +85,8 @@ async function load() {
         get("/breakdown/architecture", q), get("/breakdown/ci-name", q), get("/breakdown/country", q),
         get("/breakdown/error-code", q), get("/commands", q), get("/operations", q), get("/breakdown/event-name", q),
         get("/live", { product: q.product }),
+        // Rejected events were never attributed to a version, OS or command: only product and range apply.
+        get("/quarantine", { product: q.product, from: q.from, to: q.to }),
       ]);
 
     $("tile-installs").textContent = number(summary.installs);
@@ -94,6 +96,7 @@ async function load() {
     $("tile-failure").textContent = percent(summary.failure_rate);
     $("tile-retention").textContent = percent(retention.share7) + " / " + percent(retention.share30);
     $("tile-live").textContent = number(live.instances);
+    $("tile-rejected").textContent = number(quarantine.total);
 
     const activeDays = daily(active, q.from, q.to);
     draw("chart-active", "line", activeDays.labels, [{ label: "active installs", data: activeDays.data, pointRadius: 0 }]);
@@ -117,6 +120,9 @@ async function load() {
 
     rows("commands", commands, (c) => [[c.command], [number(c.runs), true], [number(c.installs), true], [percent(c.failure_rate), true], [number(c.p50_ms), true], [number(c.p95_ms), true]]);
     rows("operations", operations, (o) => [[o.command], [number(o.runs), true], [percent(o.failure_rate), true], [number(o.p50_ms), true]]);
+    draw("chart-quarantine", "bar", quarantine.by_reason.map((r) => r.label),
+      [{ label: "rejected events", data: quarantine.by_reason.map((r) => r.events) }], { indexAxis: "y" });
+    rows("quarantine-schemas", quarantine.by_schema, (r) => [[r.label], [number(r.events), true]]);
     rows("events", events, (e) => [[e.label], [number(e.events), true], [number(e.installs), true]]);
     document.body.dataset.loaded = String(Date.now());
   } catch (error) {

@@ -236,6 +236,40 @@ internal sealed class DuckDbEventStore : IEventStore
         }
     }
 
+    public async Task<QuarantineSummary> SummarizeQuarantineAsync(string product, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken);
+        try
+        {
+            using var command = _reader.CreateCommand();
+            command.CommandText = QuarantineSummary.Sql;
+            Add(command, product);
+            Add(command, from.UtcDateTime);
+            Add(command, to.UtcDateTime);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await QuarantineSummary.ReadAsync(reader, cancellationToken);
+        }
+        finally
+        {
+            _readGate.Release();
+        }
+    }
+
+    public async Task<bool> HasEventsAsync(CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken);
+        try
+        {
+            using var command = _reader.CreateCommand();
+            command.CommandText = "SELECT EXISTS (SELECT 1 FROM events)";
+            return Convert.ToBoolean(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            _readGate.Release();
+        }
+    }
+
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         await _readGate.WaitAsync(cancellationToken);

@@ -249,6 +249,22 @@ internal sealed class PostgresEventStore : IEventStore
         return list;
     }
 
+    public async Task<QuarantineSummary> SummarizeQuarantineAsync(string product, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(QuarantineSummary.Sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = product });
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await QuarantineSummary.ReadAsync(reader, cancellationToken);
+    }
+
+    public async Task<bool> HasEventsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM events)");
+        return Convert.ToBoolean(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         try
