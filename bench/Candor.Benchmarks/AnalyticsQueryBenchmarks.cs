@@ -43,7 +43,10 @@ public class AnalyticsQueryBenchmarks
     public void Setup()
     {
         var path = GeneratedStore.EnsureAsync(EventCount).GetAwaiter().GetResult();
-        _store = new DuckDbAnalyticsStore(path, connections: 4);
+        var bytes = new FileInfo(path).Length;
+        Console.WriteLine($"// Storage: {bytes:N0} bytes for {EventCount:N0} events = {(double)bytes / EventCount:F1} bytes per event ({path})");
+        // As the collector opens it: the analytics store's default connection pool.
+        _store = new DuckDbAnalyticsStore(path);
         var to = GeneratedStore.End;
         _query = new AnalyticsQuery("acme", to.AddDays(-30), to);
     }

@@ -14,6 +14,14 @@ internal readonly record struct AnalyticsFields(string? Subject, double? Duratio
     public const string ErrorEvent = "error";
     public const string HeartbeatEvent = "heartbeat";
 
+    /// <summary>Which stored events are command runs (a SQL condition over the typed columns).</summary>
+    public const string CommandRunSql = "name = 'command'";
+
+    /// <summary>Which stored events are operation runs: events named <c>operation</c> (subject from
+    /// their <c>operation</c> property), and events recorded by the SDK's <c>StartOperation</c>, which
+    /// are named after the operation and carry an <c>outcome</c> (subject: the event's name).</summary>
+    public const string OperationRunSql = "(name = 'operation' OR (subject IS NOT NULL AND name <> 'command' AND name <> 'error'))";
+
     public static AnalyticsFields Derive(TelemetryEvent telemetryEvent)
     {
         var properties = telemetryEvent.Properties;
@@ -33,6 +41,8 @@ internal readonly record struct AnalyticsFields(string? Subject, double? Duratio
             OperationEvent => new(Text("operation"), Number("duration_ms"),
                 Text("outcome") is { } outcome ? !string.Equals(outcome, "success", StringComparison.Ordinal) : errorCode is not null ? true : null, errorCode),
             ErrorEvent => new(Text("error_type"), null, true, errorCode),
+            _ when Text("outcome") is { } outcome => new(telemetryEvent.Name, Number("duration_ms"),
+                !string.Equals(outcome, "success", StringComparison.Ordinal), errorCode),
             _ => new(null, Number("duration_ms"), null, errorCode),
         };
     }

@@ -56,7 +56,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(
-            $"SELECT date_trunc('{Part(interval)}', event_time) AS period, count(DISTINCT install_id) FROM ({Base}) GROUP BY period ORDER BY period",
+            $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{Part(interval)}', event_time) AS period, install_id FROM ({Base})) GROUP BY period ORDER BY period",
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
 
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
@@ -106,11 +106,12 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var (key, where) = DimensionSql(dimension);
         var sql = $"""
             WITH b AS (SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id FROM ({Base}) WHERE {where}),
-            g AS (SELECT k, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
-            SELECT CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
-                   count(*) AS events, count(DISTINCT b.install_id) AS installs
-            FROM b JOIN g ON b.k = g.k
-            GROUP BY label ORDER BY installs DESC, events DESC, label
+            g AS (SELECT k, count(*) AS events, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
+            SELECT k AS label, events, installs FROM g WHERE installs >= $k
+            UNION ALL
+            SELECT '{AnalyticsConstants.Other}', count(*), count(DISTINCT install_id)
+            FROM b WHERE k IN (SELECT k FROM g WHERE installs < $k) HAVING count(*) > 0
+            ORDER BY installs DESC, events DESC, label
             """;
         return await QueryAsync(sql, query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken,
             extra: [new DuckDBParameter("k", k)]);
@@ -125,20 +126,22 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                        coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_id
                 FROM ({Base}) WHERE install_id IS NOT NULL),
             g AS (SELECT period, k, count(DISTINCT install_id) AS installs FROM b GROUP BY period, k)
-            SELECT b.period, CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
-                   count(DISTINCT b.install_id)
-            FROM b JOIN g ON b.period = g.period AND b.k = g.k
-            GROUP BY b.period, label ORDER BY b.period, label
+            SELECT period, k AS label, installs FROM g WHERE installs >= $k
+            UNION ALL
+            SELECT b.period, '{AnalyticsConstants.Other}', count(DISTINCT b.install_id)
+            FROM b SEMI JOIN (SELECT period, k FROM g WHERE installs < $k) s ON b.period = s.period AND b.k = s.k
+            GROUP BY b.period
+            ORDER BY period, label
             """;
         return await QueryAsync(sql, query, r => new SeriesBreakdownPoint(Utc(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)), cancellationToken,
             extra: [new DuckDBParameter("k", k)]);
     }
 
     public Task<IReadOnlyList<CommandRow>> CommandsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
-        RunsAsync(query, k, "command", cancellationToken);
+        RunsAsync(query, k, AnalyticsFields.CommandRunSql, cancellationToken);
 
     public Task<IReadOnlyList<CommandRow>> OperationsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
-        RunsAsync(query, k, "operation", cancellationToken);
+        RunsAsync(query, k, AnalyticsFields.OperationRunSql, cancellationToken);
 
     public async Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken)
     {
@@ -178,26 +181,29 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         FROM g GROUP BY label ORDER BY n DESC, label
         """;
 
-    private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string eventName, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
         var sql = $"""
             WITH b AS (
                 SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
                        CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
-                FROM ({Base}) WHERE name = $event),
-            g AS (SELECT k, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
-            SELECT CASE WHEN g.installs >= $k THEN b.k ELSE '{AnalyticsConstants.Other}' END AS label,
-                   count(*), count(DISTINCT b.install_id), sum(b.failed)::BIGINT,
-                   quantile_cont(b.duration, 0.5), quantile_cont(b.duration, 0.95)
-            FROM b JOIN g ON b.k = g.k
-            GROUP BY label ORDER BY count(*) DESC, label
+                FROM ({Base}) WHERE {runFilter}),
+            g AS (SELECT k, count(*) AS runs, count(DISTINCT install_id) AS installs, sum(failed)::BIGINT AS failures,
+                         quantile_cont(duration, [0.5, 0.95]) AS q
+                  FROM b GROUP BY k)
+            SELECT k AS label, runs, installs, failures, q[1], q[2] FROM g WHERE installs >= $k
+            UNION ALL
+            SELECT '{AnalyticsConstants.Other}', count(*), count(DISTINCT install_id), sum(failed)::BIGINT,
+                   quantile_cont(duration, 0.5), quantile_cont(duration, 0.95)
+            FROM b WHERE k IN (SELECT k FROM g WHERE installs < $k) HAVING count(*) > 0
+            ORDER BY 2 DESC, label
             """;
         return await QueryAsync(sql, query, r =>
         {
             var runs = r.GetInt64(1);
             var failures = r.GetInt64(3);
             return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
-        }, cancellationToken, extra: [new DuckDBParameter("k", k), new DuckDBParameter("event", eventName)]);
+        }, cancellationToken, extra: [new DuckDBParameter("k", k)]);
     }
 
     private static (string Key, string Where) DimensionSql(Dimension dimension) => dimension switch

@@ -53,6 +53,11 @@ internal static class AnalyticsSeed
         for (var i = 0; i < 8; i++)
         {
             list.Add(new("beta", Id(100 + i), "command", oct1, "9.9.9", "9.9.9", "linux", false, null, "DE", "BE", Command("run", 1, 5)));
+            // What the SDK's StartOperation records: an event named after the operation, with an outcome.
+            list.Add(new("beta", Id(100 + i), "sync", oct1.AddMinutes(1), "9.9.9", "9.9.9", "linux", false, null, "DE", "BE",
+                i < 3
+                    ? $$"""{"duration_ms":{{10 * (i + 1)}},"outcome":"failure","error_code":"E_SYNC"}"""
+                    : $$"""{"duration_ms":{{10 * (i + 1)}},"outcome":"success"}"""));
         }
 
         return list;

@@ -140,6 +140,18 @@ public abstract class AnalyticsStoreContractTests
     }
 
     [Fact]
+    public async Task OperationsRecordedByStartOperationAreNamedAfterTheirEvent()
+    {
+        var store = await StoreAsync();
+
+        // beta's eight installs each ran "sync" once (10, 20, ... 80 ms); the first three failed.
+        var sync = Assert.Single(await store.OperationsAsync(All with { Product = "beta" }, K, default));
+
+        Assert.Equal(("sync", 8L, 8L, 3L), (sync.Command, sync.Runs, sync.Installs, sync.Failures));
+        Assert.Equal(45, sync.P50Ms!.Value, 6);
+    }
+
+    [Fact]
     public async Task OperationsReportOutcomes()
     {
         var store = await StoreAsync();
