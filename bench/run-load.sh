@@ -4,7 +4,9 @@
 #
 #   bench/run-load.sh [duckdb|postgres] [seconds] [concurrency] [rate events/s, 0 = unpaced]
 #
-# For postgres, set CANDOR_BENCH_PG to a connection string (the script does not start a server).
+# For postgres, set CANDOR_BENCH_PG to a connection string, or leave it unset and the script starts a
+# throwaway cluster (Debian's postgresql package, as ./test.sh installs it) on a free loopback port
+# and deletes it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 storage=${1:-duckdb} seconds=${2:-60} concurrency=${3:-16} rate=${4:-0}
@@ -19,13 +21,26 @@ key=wk_load_0123456789abcdef
 args=(--urls "http://127.0.0.1:$port" --Candor:DataDirectory="$data" --Candor:AdminToken=adm_load_0123456789abcdef
   --Candor:Products:acme:WriteKey=$key --Candor:SchemaDirectory=samples/Acme.Cli/schemas
   --Candor:EnableDiscardEndpoint=true --Logging:LogLevel:Default=Warning)
+cleanup_pg() { :; }
+if [[ "$storage" == postgres && -z "${CANDOR_BENCH_PG:-}" ]]; then
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [[ -x "$bin/pg_ctl" ]] || { echo "run-load.sh: PostgreSQL is not installed (run ./test.sh once, or set CANDOR_BENCH_PG)" >&2; exit 1; }
+  pgdir=$(mktemp -d /tmp/candor-load-pg-XXXXXX)
+  pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg=(); [[ $(id -u) == 0 ]] && { chown postgres:postgres "$pgdir"; as_pg=(runuser -u postgres --); }
+  (cd /tmp && "${as_pg[@]}" "$bin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 >/dev/null)
+  (cd /tmp && "${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null)
+  cleanup_pg() { (cd /tmp && "${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1) || true; rm -rf "$pgdir"; }
+  trap cleanup_pg EXIT
+  CANDOR_BENCH_PG="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+fi
 if [[ "$storage" == postgres ]]; then
-  args+=(--Candor:Storage=postgres --Candor:ConnectionString="${CANDOR_BENCH_PG:?set CANDOR_BENCH_PG}")
+  args+=(--Candor:Storage=postgres --Candor:ConnectionString="$CANDOR_BENCH_PG")
 fi
 
 ASPNETCORE_ENVIRONMENT=Production dotnet artifacts/bin/Candor.Collector/release/Candor.Collector.dll "${args[@]}" &
 collector=$!
-trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$data"; cleanup_pg' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
 dotnet artifacts/bin/Candor.LoadGenerator/release/Candor.LoadGenerator.dll --url "http://127.0.0.1:$port" --write-key $key \
