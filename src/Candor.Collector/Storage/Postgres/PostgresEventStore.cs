@@ -78,6 +78,10 @@ internal sealed class PostgresEventStore : IEventStore
             ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code text;
             CREATE TABLE IF NOT EXISTS events_default PARTITION OF events DEFAULT;
             CREATE INDEX IF NOT EXISTS events_product_received ON events (product, received_at);
+            -- Analytics: a date range skips the blocks (and partitions) outside it, since events
+            -- arrive roughly in time order; "first seen" asks per install for an earlier event.
+            CREATE INDEX IF NOT EXISTS events_event_time_brin ON events USING brin (event_time);
+            CREATE INDEX IF NOT EXISTS events_product_install_time ON events (product, install_id, event_time);
             CREATE TABLE IF NOT EXISTS quarantine (
                 product text NOT NULL,
                 event_id uuid,
