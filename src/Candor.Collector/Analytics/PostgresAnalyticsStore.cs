@@ -70,13 +70,15 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     public async Task<Summary> SummaryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
     {
         var sql = $"""
-            WITH per_install AS (
+            WITH per_install AS MATERIALIZED (
                 SELECT install_id, count(*) AS events,
                        count(*) FILTER (WHERE name = 'command') AS runs,
                        count(*) FILTER (WHERE name = 'command' AND failed) AS failures
                 FROM events WHERE {Base} GROUP BY install_id)
             SELECT coalesce(sum(events), 0)::bigint, count(install_id),
-                   (SELECT count(*) FROM ({FirstSeenInWindow}) f),
+                   -- New: active in the range, and no earlier event (as in FirstSeenInWindow).
+                   (SELECT count(*) FROM per_install w WHERE w.install_id IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM events WHERE {Filter} AND install_id = w.install_id AND event_time < @from)),
                    coalesce(sum(runs), 0)::bigint, coalesce(sum(failures), 0)::bigint
             FROM per_install
             """;
@@ -84,7 +86,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         {
             var runs = r.GetInt64(3);
             return new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), runs, runs == 0 ? 0 : (double)r.GetInt64(4) / runs);
-        }, cancellationToken, extra: [Timestamp("until", query.To)]);
+        }, cancellationToken);
         return rows[0];
     }
 
