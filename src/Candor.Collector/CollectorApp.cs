@@ -56,11 +56,9 @@ internal static class CollectorApp
         builder.Services.AddHostedService<SchemaRegistryLoader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<GroupCommitWriter>());
         builder.Services.AddSingleton(analytics);
-        // Analytics run on the embedded DuckDB store; the PostgreSQL analytics store is not built yet.
-        if (!options.IsPostgres)
-        {
-            builder.Services.AddSingleton<IAnalyticsStore>(_ => new DuckDbAnalyticsStore(options.ResolvedDatabasePath));
-        }
+        builder.Services.AddSingleton<IAnalyticsStore>(_ => options.IsPostgres
+            ? new PostgresAnalyticsStore(options.ConnectionString!)
+            : new DuckDbAnalyticsStore(options.ResolvedDatabasePath));
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
@@ -74,10 +72,7 @@ internal static class CollectorApp
 
         IngestEndpoint.Map(app, options);
         AdminEndpoints.Map(app);
-        if (!options.IsPostgres)
-        {
-            AnalyticsEndpoints.Map(app);
-        }
+        AnalyticsEndpoints.Map(app);
 
         AnalyticsEndpoints.MapQuarantineSummary(app);
 

@@ -21,7 +21,7 @@ internal enum Dimension
 /// The questions tool authors ask, answered by a store. Every answer that groups installs applies
 /// k-anonymity: a group with fewer than <c>k</c> distinct installs is folded into "other".
 /// </summary>
-internal interface IAnalyticsStore
+internal interface IAnalyticsStore : IDisposable
 {
     Task<IReadOnlyList<string>> ProductsAsync(CancellationToken cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Candor.Collector.Analytics;
 using DuckDB.NET.Data;
+using Npgsql;
 
 namespace Candor.Collector.Cli;
 
@@ -12,19 +13,18 @@ internal static class ReportCommand
         var product = new Option<string?>("--product", "-p") { Description = "The product to report on. Default: every product." };
         var from = new Option<DateOnly?>("--from") { Description = "First day (UTC), e.g. 2026-11-01. Default: 29 days before --to." };
         var to = new Option<DateOnly?>("--to") { Description = "Last day (UTC), inclusive. Default: today." };
+        var connectionString = new Option<string?>("--connection-string")
+        {
+            Description = "Report from PostgreSQL (an Npgsql connection string). Default: the collector's Candor:ConnectionString when its Candor:Storage is postgres and no --database is given.",
+        };
         var command = new Command("report", "Print the key figures (installs, retention, commands, versions, platforms, errors) as tables.")
         {
-            product, from, to, database,
+            product, from, to, database, connectionString,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
-            if (StoreLocation.Resolve(parseResult.GetValue(database), error) is not { } path)
-            {
-                return 2;
-            }
-
             var toDay = parseResult.GetValue(to) ?? DateOnly.FromDateTime(DateTime.UtcNow);
             var fromDay = parseResult.GetValue(from) ?? toDay.AddDays(-29);
             if (fromDay > toDay)
@@ -33,17 +33,29 @@ internal static class ReportCommand
                 return 2;
             }
 
-            var k = StoreLocation.Configuration().Analytics.MinimumGroupSize;
+            var (collector, analytics) = StoreLocation.Configuration();
+            var postgres = parseResult.GetValue(connectionString)
+                ?? (parseResult.GetValue(database) is null && collector.IsPostgres ? collector.ConnectionString : null);
+            string? path = null;
+            if (postgres is null && (path = StoreLocation.Resolve(parseResult.GetValue(database), error)) is null)
+            {
+                return 2;
+            }
+
             try
             {
-                using var store = new DuckDbAnalyticsStore(path, connections: 1);
+                // PostgreSQL serves many readers, so the report can run next to live collectors;
+                // a DuckDB file belongs to one process at a time.
+                using var store = postgres is not null
+                    ? (IAnalyticsStore)new PostgresAnalyticsStore(postgres)
+                    : new DuckDbAnalyticsStore(path!, connections: 1);
                 var products = parseResult.GetValue(product) is { } one ? [one] : await store.ProductsAsync(cancellationToken);
                 foreach (var name in products)
                 {
                     var query = new AnalyticsQuery(name,
                         new DateTimeOffset(fromDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
                         new DateTimeOffset(toDay.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
-                    await WriteAsync(output, store, query, k, cancellationToken);
+                    await WriteAsync(output, store, query, analytics.MinimumGroupSize, cancellationToken);
                 }
 
                 if (products.Count == 0)
@@ -57,6 +69,11 @@ internal static class ReportCommand
             {
                 error.WriteLine($"Could not read '{path}': {ex.Message.Split('\n')[0]}");
                 error.WriteLine("A running collector holds the database: stop it first, or use the dashboard or the analytics API.");
+                return 1;
+            }
+            catch (NpgsqlException ex)
+            {
+                error.WriteLine($"Could not read from PostgreSQL: {ex.Message.Split('\n')[0]}");
                 return 1;
             }
         });

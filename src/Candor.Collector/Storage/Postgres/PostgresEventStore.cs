@@ -16,7 +16,7 @@ internal sealed class PostgresEventStore : IEventStore
     private const string Columns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties, country, region, ip_pseudonym";
+        "architecture, ci, ci_name, properties, country, region, ip_pseudonym, subject, duration_ms, failed, error_code";
 
     private const string EventColumnsDdl = """
             product text NOT NULL,
@@ -42,7 +42,11 @@ internal sealed class PostgresEventStore : IEventStore
             properties jsonb,
             country text,
             region text,
-            ip_pseudonym text
+            ip_pseudonym text,
+            subject text,
+            duration_ms double precision,
+            failed boolean,
+            error_code text
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -68,8 +72,16 @@ internal sealed class PostgresEventStore : IEventStore
             CREATE TABLE IF NOT EXISTS events (
             {EventColumnsDdl}
             ) PARTITION BY RANGE (received_at);
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS subject text;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS duration_ms double precision;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS failed boolean;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code text;
             CREATE TABLE IF NOT EXISTS events_default PARTITION OF events DEFAULT;
             CREATE INDEX IF NOT EXISTS events_product_received ON events (product, received_at);
+            -- Analytics: a date range skips the blocks (and partitions) outside it, since events
+            -- arrive roughly in time order; "first seen" asks per install for an earlier event.
+            CREATE INDEX IF NOT EXISTS events_event_time_brin ON events USING brin (event_time);
+            CREATE INDEX IF NOT EXISTS events_product_install_time ON events (product, install_id, event_time);
             CREATE TABLE IF NOT EXISTS quarantine (
                 product text NOT NULL,
                 event_id uuid,
@@ -156,6 +168,10 @@ internal sealed class PostgresEventStore : IEventStore
                     WriteNullable(copy, e.Country, NpgsqlDbType.Text);
                     WriteNullable(copy, e.Region, NpgsqlDbType.Text);
                     WriteNullable(copy, e.IpPseudonym, NpgsqlDbType.Text);
+                    WriteNullable(copy, e.Analytics.Subject, NpgsqlDbType.Text);
+                    WriteNullable(copy, e.Analytics.DurationMs, NpgsqlDbType.Double);
+                    WriteNullable(copy, e.Analytics.Failed, NpgsqlDbType.Boolean);
+                    WriteNullable(copy, e.Analytics.ErrorCode, NpgsqlDbType.Text);
                 }
 
                 await copy.CompleteAsync(cancellationToken);

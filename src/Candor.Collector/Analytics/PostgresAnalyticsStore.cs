@@ -1,0 +1,351 @@
+using System.Data.Common;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Candor.Collector.Analytics;
+
+/// <summary>
+/// Analytics over the PostgreSQL event table, giving the same answers as
+/// <see cref="DuckDbAnalyticsStore"/> (the shared contract tests run against both). SQL text is
+/// constant: filters are always present and switched off by NULL parameters, and dimensions come
+/// from a fixed map.
+/// <para>Where the two differ in SQL, this one matches DuckDB's meaning: periods are truncated in
+/// UTC (a week starts on Monday in both), labels sort byte-wise (<c>COLLATE "C"</c>, DuckDB's
+/// order), <c>percentile_cont</c> is DuckDB's <c>quantile_cont</c>, and "latest value" ignores
+/// NULLs as DuckDB's <c>arg_max</c> does.</para>
+/// <para>Distinct counts are taken in two steps (group by install, then count the groups) rather
+/// than with <c>count(DISTINCT …)</c>: the answer is the same, but PostgreSQL can hash and
+/// parallelise a GROUP BY, while <c>count(DISTINCT …)</c> sorts every row in one process.</para>
+/// </summary>
+internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAsyncDisposable
+{
+    private const string Filter = """
+        product = @product
+        AND (@version IS NULL OR product_version = @version)
+        AND (@os IS NULL OR os_family = @os)
+        AND (@ci IS NULL OR ci = @ci)
+        AND (@country IS NULL OR country = @country)
+        AND (@command IS NULL OR (name = 'command' AND subject = @command))
+        """;
+
+    private const string InRange = "event_time >= @from AND event_time < @to";
+
+    // The product's events in range, matching the filters; every query starts from these rows.
+    private const string Base = $"{Filter} AND {InRange}";
+
+    // Installs first seen (under the filters) at or after @from, with their first and last event
+    // before @until. The same installs as "min(event_time) >= @from" over every earlier event, but
+    // found without scanning all history: events in the window, minus installs that have an
+    // earlier event (one probe each into the (product, install_id, event_time) index).
+    private const string FirstSeenInWindow = $"""
+        SELECT w.install_id, w.first_seen, w.last_seen FROM (
+            SELECT install_id, min(event_time) AS first_seen, max(event_time) AS last_seen
+            FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time >= @from AND event_time < @until
+            GROUP BY install_id) w
+        WHERE NOT EXISTS (SELECT 1 FROM events WHERE {Filter} AND install_id = w.install_id AND event_time < @from)
+        """;
+
+    private const string Other = AnalyticsConstants.Other;
+    private const string Unknown = AnalyticsConstants.Unknown;
+
+    private const string SessionSettings = "SET jit = off";
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresAnalyticsStore(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // These queries cost enough to trigger JIT compilation, which takes longer (measured: about
+        // 0.8 s a query) than it saves on a few million rows.
+        builder.UsePhysicalConnectionInitializer(
+            connection => { using var command = new NpgsqlCommand(SessionSettings, connection); command.ExecuteNonQuery(); },
+            async connection => { await using var command = new NpgsqlCommand(SessionSettings, connection); await command.ExecuteNonQueryAsync(); });
+        _dataSource = builder.Build();
+    }
+
+    public async Task<IReadOnlyList<string>> ProductsAsync(CancellationToken cancellationToken) =>
+        await QueryAsync("SELECT DISTINCT product COLLATE \"C\" AS product FROM events ORDER BY product", null, r => r.GetString(0), cancellationToken);
+
+    public async Task<Summary> SummaryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH per_install AS MATERIALIZED (
+                SELECT install_id, count(*) AS events,
+                       count(*) FILTER (WHERE name = 'command') AS runs,
+                       count(*) FILTER (WHERE name = 'command' AND failed) AS failures
+                FROM events WHERE {Base} GROUP BY install_id)
+            SELECT coalesce(sum(events), 0)::bigint, count(install_id),
+                   -- New: active in the range, and no earlier event (as in FirstSeenInWindow).
+                   (SELECT count(*) FROM per_install w WHERE w.install_id IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM events WHERE {Filter} AND install_id = w.install_id AND event_time < @from)),
+                   coalesce(sum(runs), 0)::bigint, coalesce(sum(failures), 0)::bigint
+            FROM per_install
+            """;
+        var rows = await QueryAsync(sql, query, r =>
+        {
+            var runs = r.GetInt64(3);
+            return new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), runs, runs == 0 ? 0 : (double)r.GetInt64(4) / runs);
+        }, cancellationToken);
+        return rows[0];
+    }
+
+    public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"""
+            SELECT period, count(install_id) FROM (
+                SELECT date_trunc('{Part(interval)}', event_time, 'UTC') AS period, install_id
+                FROM events WHERE {Base} GROUP BY 1, 2) p
+            GROUP BY period ORDER BY period
+            """,
+            query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
+
+    public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"""
+            SELECT date_trunc('{Part(interval)}', first_seen, 'UTC') AS period, count(*)
+            FROM ({FirstSeenInWindow}) f GROUP BY period ORDER BY period
+            """,
+            query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken,
+            extra: [Timestamp("until", query.To)]);
+
+    public async Task<RetentionFigures> RetentionAsync(AnalyticsQuery query, DateTimeOffset asOf, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH cohort AS (SELECT * FROM ({FirstSeenInWindow}) f WHERE first_seen < @to)
+            SELECT
+                count(*),
+                count(*) FILTER (WHERE first_seen + interval '7 days' <= @until),
+                count(*) FILTER (WHERE first_seen + interval '7 days' <= @until AND last_seen >= first_seen + interval '7 days'),
+                count(*) FILTER (WHERE first_seen + interval '30 days' <= @until),
+                count(*) FILTER (WHERE first_seen + interval '30 days' <= @until AND last_seen >= first_seen + interval '30 days')
+            FROM cohort
+            """;
+        var rows = await QueryAsync(sql, query, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellationToken,
+            extra: [Timestamp("until", asOf)]);
+        var (installs, eligible7, retained7, eligible30, retained30) = rows[0];
+        return new RetentionFigures(installs, eligible7, retained7, Share(retained7, eligible7), eligible30, retained30, Share(retained30, eligible30));
+    }
+
+    public async Task<IReadOnlyList<InstallActivity>> InstallsAsync(AnalyticsQuery query, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"""
+            SELECT install_id, min(event_time), max(event_time), count(*)
+            FROM events WHERE {Base} AND install_id IS NOT NULL
+            GROUP BY install_id ORDER BY max(event_time) DESC, install_id LIMIT @limit
+            """,
+            query, r => new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), cancellationToken,
+            extra: [new NpgsqlParameter<int>("limit", limit)]);
+
+    public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
+    {
+        var (key, where) = DimensionSql(dimension);
+        // Events per (value, install) first: small, and enough for both the per-value install
+        // counts that decide the folding and the folded totals.
+        var sql = $"""
+            WITH per AS (
+                SELECT coalesce(({key})::text, '{Unknown}') AS k, install_id, count(*) AS events
+                FROM events WHERE {Base} AND {where} GROUP BY 1, 2),
+            g AS (SELECT k, count(install_id) AS installs FROM per GROUP BY k)
+            SELECT CASE WHEN g.installs >= @k THEN per.k ELSE '{Other}' END COLLATE "C" AS label,
+                   sum(per.events)::bigint AS events, count(DISTINCT per.install_id) AS installs
+            FROM per JOIN g ON per.k = g.k
+            GROUP BY label ORDER BY installs DESC, events DESC, label
+            """;
+        return await QueryAsync(sql, query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken,
+            extra: [new NpgsqlParameter<int>("k", k)]);
+    }
+
+    public async Task<IReadOnlyList<SeriesBreakdownPoint>> VersionAdoptionAsync(AnalyticsQuery query, Interval interval, int k, CancellationToken cancellationToken)
+    {
+        // Folded per cell: a version seen by fewer than k installs in one period joins "other" there.
+        var sql = $"""
+            WITH per AS (
+                SELECT date_trunc('{Part(interval)}', event_time, 'UTC') AS period,
+                       coalesce(product_version, '{Unknown}') AS k, install_id
+                FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY 1, 2, 3),
+            g AS (SELECT period, k, count(*) AS installs FROM per GROUP BY period, k)
+            SELECT per.period, CASE WHEN g.installs >= @k THEN per.k ELSE '{Other}' END COLLATE "C" AS label,
+                   count(DISTINCT per.install_id)
+            FROM per JOIN g ON per.period = g.period AND per.k = g.k
+            GROUP BY per.period, label ORDER BY per.period, label
+            """;
+        return await QueryAsync(sql, query, r => new SeriesBreakdownPoint(Utc(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)), cancellationToken,
+            extra: [new NpgsqlParameter<int>("k", k)]);
+    }
+
+    public Task<IReadOnlyList<CommandRow>> CommandsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
+        RunsAsync(query, k, AnalyticsFields.CommandRunSql, cancellationToken);
+
+    public Task<IReadOnlyList<CommandRow>> OperationsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
+        RunsAsync(query, k, AnalyticsFields.OperationRunSql, cancellationToken);
+
+    public async Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken)
+    {
+        // DuckDB's TRY_CAST(json AS DOUBLE): numbers, booleans as 1/0, numeric strings; anything else is skipped.
+        var sql = $$"""
+            WITH j AS (
+                SELECT duration_ms, properties #> @path AS j
+                FROM events WHERE {{Base}} AND name = @event),
+            v AS (
+                SELECT CASE WHEN @duration THEN duration_ms ELSE
+                           CASE jsonb_typeof(j)
+                               WHEN 'number' THEN j::double precision
+                               WHEN 'boolean' THEN CASE WHEN j::boolean THEN 1.0 ELSE 0.0 END
+                               WHEN 'string' THEN CASE WHEN j #>> '{}' ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+                                                       THEN (j #>> '{}')::double precision END
+                           END
+                       END AS v
+                FROM j)
+            SELECT count(v), sum(v), avg(v), percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY v), min(v), max(v)
+            FROM v WHERE v IS NOT NULL
+            """;
+        var rows = await QueryAsync(sql, query, r =>
+        {
+            var p = r.IsDBNull(3) ? null : r.GetFieldValue<double?[]>(3);
+            return new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), p?[0], p?[1], p?[2], D(r, 4), D(r, 5));
+        }, cancellationToken, extra:
+        [
+            new NpgsqlParameter<string>("event", eventName),
+            new NpgsqlParameter<string[]>("path", property.Split('.')),
+            new NpgsqlParameter<bool>("duration", property == "duration_ms"),
+        ]);
+        return rows[0];
+    }
+
+    public async Task<LiveInstances> LiveAsync(string product, DateTimeOffset since, int k, CancellationToken cancellationToken)
+    {
+        var query = new AnalyticsQuery(product, since, DateTimeOffset.MaxValue.AddYears(-1));
+        // An instance is an install, or a process (session) when the sender has no install id.
+        // Its version and country are those of its latest heartbeat that has one.
+        const string Latest = """
+            WITH latest AS (
+                SELECT coalesce(install_id::text, session_id::text) AS instance,
+                       (array_agg(product_version ORDER BY received_at DESC) FILTER (WHERE product_version IS NOT NULL))[1] AS version,
+                       (array_agg(country ORDER BY received_at DESC) FILTER (WHERE country IS NOT NULL))[1] AS country
+                FROM events WHERE product = @product AND name = 'heartbeat' AND received_at >= @from
+                GROUP BY 1)
+            """;
+        var count = await QueryAsync($"{Latest} SELECT count(*) FROM latest", query, r => r.GetInt64(0), cancellationToken, filters: false);
+        var byVersion = await QueryAsync(LiveBreakdown(Latest, "version"), query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(1)), cancellationToken,
+            extra: [new NpgsqlParameter<int>("k", k)], filters: false);
+        var byCountry = await QueryAsync(LiveBreakdown(Latest, "country"), query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(1)), cancellationToken,
+            extra: [new NpgsqlParameter<int>("k", k)], filters: false);
+        return new LiveInstances(since, count[0], byVersion, byCountry);
+    }
+
+    private static string LiveBreakdown(string latest, string column) => $"""
+        {latest},
+        g AS (SELECT coalesce({column}, '{Unknown}') AS k, count(*) AS n FROM latest GROUP BY k)
+        SELECT CASE WHEN n >= @k THEN k ELSE '{Other}' END COLLATE "C" AS label, sum(n)::bigint AS n
+        FROM g GROUP BY label ORDER BY n DESC, label
+        """;
+
+    private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            WITH per AS (
+                SELECT coalesce(subject, '{Unknown}') AS k, install_id, count(*) AS runs, count(*) FILTER (WHERE failed) AS failures
+                FROM events WHERE {Base} AND {runFilter} GROUP BY 1, 2),
+            g AS (SELECT k, count(install_id) AS installs FROM per GROUP BY k),
+            counts AS (
+                SELECT CASE WHEN g.installs >= @k THEN per.k ELSE '{Other}' END AS label,
+                       sum(per.runs)::bigint AS runs, count(DISTINCT per.install_id) AS installs, sum(per.failures)::bigint AS failures
+                FROM per JOIN g ON per.k = g.k GROUP BY 1),
+            percentiles AS (
+                SELECT CASE WHEN g.installs >= @k THEN b.k ELSE '{Other}' END AS label,
+                       percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY b.duration_ms) AS p
+                FROM (SELECT coalesce(subject, '{Unknown}') AS k, duration_ms FROM events WHERE {Base} AND {runFilter}) b
+                JOIN g ON b.k = g.k GROUP BY 1)
+            SELECT counts.label COLLATE "C" AS label, counts.runs, counts.installs, counts.failures, percentiles.p
+            FROM counts JOIN percentiles ON counts.label = percentiles.label
+            ORDER BY counts.runs DESC, label
+            """;
+        return await QueryAsync(sql, query, r =>
+        {
+            var runs = r.GetInt64(1);
+            var failures = r.GetInt64(3);
+            var p = r.IsDBNull(4) ? null : r.GetFieldValue<double?[]>(4);
+            return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, p?[0], p?[1]);
+        }, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]);
+    }
+
+    /// <summary>The same whitelisted map as <see cref="DuckDbAnalyticsStore"/>'s, in PostgreSQL's spelling.</summary>
+    private static (string Key, string Where) DimensionSql(Dimension dimension) => dimension switch
+    {
+        Dimension.EventName => ("name", "TRUE"),
+        Dimension.Command => ("subject", "name = 'command'"),
+        Dimension.Version => ("product_version", "TRUE"),
+        Dimension.InitialVersion => ("initial_version", "TRUE"),
+        Dimension.OsFamily => ("os_family", "TRUE"),
+        Dimension.OsVersion => ("os_version", "TRUE"),
+        Dimension.Runtime => ("runtime_version", "TRUE"),
+        Dimension.Architecture => ("architecture", "TRUE"),
+        Dimension.CiName => ("CASE WHEN ci THEN coalesce(ci_name, 'generic') ELSE 'none' END", "TRUE"),
+        Dimension.Country => ("country", "TRUE"),
+        Dimension.Region => ("CASE WHEN region IS NULL THEN NULL ELSE coalesce(country, '?') || '/' || region END", "TRUE"),
+        Dimension.ErrorCode => ("error_code", "error_code IS NOT NULL"),
+        _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
+    };
+
+    private static string Part(Interval interval) => interval switch
+    {
+        Interval.Day => "day",
+        Interval.Week => "week",
+        Interval.Month => "month",
+        _ => throw new ArgumentOutOfRangeException(nameof(interval)),
+    };
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(
+        string sql, AnalyticsQuery? query, Func<DbDataReader, T> read, CancellationToken cancellationToken,
+        NpgsqlParameter[]? extra = null, bool filters = true)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        if (query is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string>("product", query.Product));
+            command.Parameters.Add(Timestamp("from", query.From));
+            if (filters)
+            {
+                command.Parameters.Add(Timestamp("to", query.To));
+                command.Parameters.Add(Nullable("version", query.Version, NpgsqlDbType.Text));
+                command.Parameters.Add(Nullable("os", query.Os, NpgsqlDbType.Text));
+                command.Parameters.Add(Nullable("ci", query.Ci, NpgsqlDbType.Boolean));
+                command.Parameters.Add(Nullable("country", query.Country, NpgsqlDbType.Text));
+                command.Parameters.Add(Nullable("command", query.Command, NpgsqlDbType.Text));
+            }
+        }
+
+        foreach (var parameter in extra ?? [])
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        var list = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(read(reader));
+        }
+
+        return list;
+    }
+
+    private static NpgsqlParameter Timestamp(string name, DateTimeOffset value) =>
+        new(name, NpgsqlDbType.TimestampTz) { Value = value.UtcDateTime };
+
+    // Typed, so that "@x IS NULL" has a type PostgreSQL can plan with when the value is NULL.
+    private static NpgsqlParameter Nullable(string name, object? value, NpgsqlDbType type) =>
+        new(name, type) { Value = value ?? DBNull.Value };
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static double? D(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+
+    private static double? Share(long part, long whole) => whole == 0 ? null : (double)part / whole;
+
+    public void Dispose() => _dataSource.Dispose();
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}
