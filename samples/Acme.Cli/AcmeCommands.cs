@@ -56,6 +56,7 @@ internal sealed class AcmeCommands
 
     public RootCommand Root { get; }
 
+#if !ACME_WITHOUT_CANDOR
     /// <summary>Whether this invocation must not be tracked: the <c>telemetry</c> commands change consent
     /// and are never usage, and <c>new --telemetry no</c> refuses telemetry for itself as well.</summary>
     public bool IsUntracked(ParseResult parseResult)
@@ -64,4 +65,5 @@ internal sealed class AcmeCommands
         return command == "telemetry" || command.StartsWith("telemetry ", StringComparison.Ordinal)
             || (command == "new" && parseResult.GetValue(_newTelemetry) == "no");
     }
+#endif
 }

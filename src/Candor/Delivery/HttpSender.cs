@@ -22,7 +22,7 @@ internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryA
 /// <summary>Posts batches (gzip above 1 KiB) to the collector. Never throws.</summary>
 internal sealed class HttpSender : IDisposable
 {
-    private readonly Lazy<HttpClient> _http;
+    private HttpClient? _http;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
     private readonly TimeSpan _connectTimeout;
@@ -41,20 +41,25 @@ internal sealed class HttpSender : IDisposable
         _writeKey = writeKey;
         _connectTimeout = connectTimeout;
         _raw = allowRaw && RawHttpPost.CanServe(_eventsUri, writeKey, getVariable);
-
-        // Built on first use only: its construction and first request are the costliest part of a cold send.
-        _http = new Lazy<HttpClient>(() => new HttpClient(new SocketsHttpHandler
-        {
-            ConnectTimeout = connectTimeout,
-            UseProxy = true,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        })
-        {
-            // The caller bounds each request with its own cancellation token.
-            Timeout = Timeout.InfiniteTimeSpan,
-        });
     }
+
+    // Built on first use, apart: its construction and first request are the costliest part of a cold
+    // send, and a field initialised in the constructor would load System.Net.Http on the host's thread at
+    // startup even when every request goes through RawHttpPost.
+    private HttpClient Http => _http ??= CreateHttpClient(_connectTimeout);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static HttpClient CreateHttpClient(TimeSpan connectTimeout) => new(new SocketsHttpHandler
+    {
+        ConnectTimeout = connectTimeout,
+        UseProxy = true,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    })
+    {
+        // The caller bounds each request with its own cancellation token.
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     /// <summary>How many requests were started, for tests and diagnostics.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
@@ -129,7 +134,7 @@ internal sealed class HttpSender : IDisposable
                     request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
                 }
 
-                using var response = _http.Value.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 status = (int)response.StatusCode;
                 retryAfter = RetryAfterOf(response);
             }
@@ -199,9 +204,6 @@ internal sealed class HttpSender : IDisposable
     public void Dispose()
     {
         _prepared?.Dispose();
-        if (_http.IsValueCreated)
-        {
-            _http.Value.Dispose();
-        }
+        _http?.Dispose();
     }
 }
