@@ -202,6 +202,11 @@ internal sealed class DeliveryLoop : IDisposable
         return true;
     }
 
+    /// <summary>How long the loop stays idle after it starts unless an event comes first.</summary>
+    /// <remarks>Measured on acme (2 cores): without the delay a --help run paid 20–28 ms more for a warm-up
+    /// it never used; with it, a command shorter than the delay warms up at its first event instead.</remarks>
+    private static readonly TimeSpan WarmUpDelay = TimeSpan.FromMilliseconds(100);
+
     // Writing the spool takes a few milliseconds; keep a quarter of the budget (at most 50 ms) for it.
     private static TimeSpan SendBudget(TimeSpan budget) =>
         budget - TimeSpan.FromTicks(Math.Min(budget.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
@@ -236,6 +241,23 @@ internal sealed class DeliveryLoop : IDisposable
     {
         try
         {
+            // Nothing until the first event or until the host has clearly started real work: a run that
+            // records nothing and ends at once (a tool's --help) should not share its CPU with a warm-up.
+            if (Volatile.Read(ref _accepted) == 0)
+            {
+                try
+                {
+                    WaitForWake(WarmUpDelay);
+                }
+                catch (OperationCanceledException)
+                {
+                    if (Volatile.Read(ref _accepted) == 0)
+                    {
+                        return;
+                    }
+                }
+            }
+
             // While the host runs its command: what Track needs, a connection to the collector, the
             // exit path's code; then what earlier runs left. A short-lived tool's exit then pays only for
             // the bytes on the wire.
