@@ -23,7 +23,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 key=wk_bench_acme_0123456789abcdef
-Candor__DataDirectory="$work/data" Candor__AdminToken=adm_bench_0123456789abcdef0123 \
+Candor__SchemaDirectory="$PWD/samples/Acme.Cli/schemas" Candor__DataDirectory="$work/data" Candor__AdminToken=adm_bench_0123456789abcdef0123 \
   Candor__Products__acme__WriteKey=$key ASPNETCORE_ENVIRONMENT=Production \
   dotnet "$collector" --urls http://127.0.0.1:0 >"$work/collector.log" 2>&1 &
 pids+=($!)

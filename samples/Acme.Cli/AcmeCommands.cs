@@ -56,25 +56,14 @@ internal sealed class AcmeCommands
 
     public RootCommand Root { get; }
 
+#if !ACME_WITHOUT_CANDOR
     /// <summary>Whether this invocation must not be tracked: the <c>telemetry</c> commands change consent
     /// and are never usage, and <c>new --telemetry no</c> refuses telemetry for itself as well.</summary>
     public bool IsUntracked(ParseResult parseResult)
     {
-        var command = CommandPath(parseResult);
+        var command = CommandTracking.CommandPath(parseResult);
         return command == "telemetry" || command.StartsWith("telemetry ", StringComparison.Ordinal)
             || (command == "new" && parseResult.GetValue(_newTelemetry) == "no");
     }
-
-    /// <summary>The invoked command's path without the root, e.g. <c>run</c> or <c>telemetry status</c>;
-    /// empty for the root command itself.</summary>
-    public static string CommandPath(ParseResult parseResult)
-    {
-        var names = new Stack<string>();
-        for (var result = parseResult.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
-        {
-            names.Push(result.Command.Name);
-        }
-
-        return string.Join(' ', names);
-    }
+#endif
 }

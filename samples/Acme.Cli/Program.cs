@@ -2,7 +2,7 @@ using Acme.Cli;
 #if !ACME_WITHOUT_CANDOR
 using System.Diagnostics;
 using Candor;
-using Candor.Protocol;
+using Candor.CommandLine;
 #endif
 
 // Acme is a pretend data-pipeline tool. Its commands do trivial work; what matters is how it
@@ -32,14 +32,10 @@ var stopwatch = Stopwatch.StartNew();
 var exitCode = await parseResult.InvokeAsync();
 stopwatch.Stop();
 
-if (AcmeCommands.CommandPath(parseResult) is { Length: > 0 } command)
+if (CommandTracking.CommandPath(parseResult).Length > 0)
 {
-    telemetry.Track("command", new Dictionary<string, PropertyValue>
-    {
-        ["command"] = command,
-        ["exit_code"] = exitCode,
-        ["duration_ms"] = stopwatch.ElapsedMilliseconds,
-    });
+    // The command path, exit code and duration; the arguments too, masked, if the catalog declared them.
+    telemetry.TrackCommand(parseResult, exitCode, stopwatch.Elapsed);
 }
 
 return exitCode;

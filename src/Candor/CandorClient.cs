@@ -32,7 +32,8 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private readonly CandorOptions _options;
     private readonly TimeProvider _time;
     private readonly EventCatalog _catalog;
-    private readonly Redactor _redactor;
+    private readonly Lazy<Redactor> _redactor;
+    private readonly Lazy<EventContext> _context;
     private readonly Channel<QueuedEvent>? _queue;
     private readonly DeliveryLoop? _loop;
     private readonly HttpSender? _sender;
@@ -46,12 +47,12 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         _options = options;
         _time = time;
         _catalog = options.Catalog ?? new EventCatalog();
-        _redactor = redactor ?? Redactor.ForCurrentProcess();
+        // The redactor (user and machine names) and the context (OS description, versions) are built on
+        // first use, normally by the delivery thread while the host runs its command: neither is needed
+        // before the first event, and a run that records nothing (e.g. --help) never pays for them.
+        _redactor = redactor is not null ? new Lazy<Redactor>(redactor) : new Lazy<Redactor>(Redactor.ForCurrentProcess);
         Consent = consent;
-        Context = ContextBuilder.Build(options, environment.GetVariable);
-        Context.InstallId = consent.Level >= TelemetryLevel.Anonymous ? consent.InstallId : null;
-        Context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
-        Context.ProjectId = consent.Level >= TelemetryLevel.Anonymous ? consent.ProjectId : null;
+        _context = new Lazy<EventContext>(() => BuildContext(options, consent, environment.GetVariable));
         if (consent.Level == TelemetryLevel.Off)
         {
             // Invariant 1: no queue, no file, no thread, no socket.
@@ -85,7 +86,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        _loop = new DeliveryLoop(_queue.Reader, options, Context, consent.Level, _sender, spool, log, time);
+        _loop = new DeliveryLoop(_queue.Reader, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value);
         if (startDelivery)
         {
             _loop.Start();
@@ -125,7 +126,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     internal ConsentDecision Consent { get; }
 
     /// <summary>The context sent with every batch from this process.</summary>
-    internal EventContext Context { get; }
+    internal EventContext Context => _context.Value;
 
     /// <summary>Where the spool and the transparency log live; null under <c>off</c> and in debug mode.</summary>
     internal string? StateDirectory { get; }
@@ -158,7 +159,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
 
         try
         {
-            if (Lookup(name) is { } definition && EventShaper.Shape(definition, properties, _redactor) is { } values)
+            if (Lookup(name) is { } definition && EventShaper.Shape(definition, properties, _redactor.Value) is { } values)
             {
                 Enqueue(definition, values);
             }
@@ -180,7 +181,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
 
         try
         {
-            if (Lookup(name) is { } definition && EventShaper.Shape(definition, properties, _redactor) is { } values)
+            if (Lookup(name) is { } definition && EventShaper.Shape(definition, properties, _redactor.Value) is { } values)
             {
                 Enqueue(definition, values);
             }
@@ -307,6 +308,15 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         {
             CandorEventSource.Log.DeliveryFailed("flush budget spent");
         }
+    }
+
+    private static EventContext BuildContext(CandorOptions options, ConsentDecision consent, Func<string, string?> getVariable)
+    {
+        var context = ContextBuilder.Build(options, getVariable);
+        context.InstallId = consent.Level >= TelemetryLevel.Anonymous ? consent.InstallId : null;
+        context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
+        context.ProjectId = consent.Level >= TelemetryLevel.Anonymous ? consent.ProjectId : null;
+        return context;
     }
 
     private EventDefinition? Lookup(string name)

@@ -219,10 +219,19 @@ public sealed class CandorOptions
 
     }
 
-    private static void Range<T>(List<string> errors, string name, T value, T minimum, T maximum)
-        where T : IComparable<T>
+    // One overload per type rather than a generic method: generic code over value types is compiled at
+    // startup even in ReadyToRun images.
+    private static void Range(List<string> errors, string name, long value, long minimum, long maximum)
     {
-        if (value.CompareTo(minimum) < 0 || value.CompareTo(maximum) > 0)
+        if (value < minimum || value > maximum)
+        {
+            errors.Add($"{name} {value} must be between {minimum} and {maximum}.");
+        }
+    }
+
+    private static void Range(List<string> errors, string name, TimeSpan value, TimeSpan minimum, TimeSpan maximum)
+    {
+        if (value < minimum || value > maximum)
         {
             errors.Add($"{name} {value} must be between {minimum} and {maximum}.");
         }

@@ -15,14 +15,14 @@ internal sealed record ProjectFileState(string? Path, bool RefusesConsent, Guid?
     /// the UUID itself never leaves the machine and two products see unrelated ids.</summary>
     public string? ProjectId(string product)
     {
-        if (ProjectUuid is not { } uuid)
-        {
-            return null;
-        }
-
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(uuid.ToString("D") + ":" + product));
-        return Convert.ToHexStringLower(hash);
+        return ProjectUuid is { } uuid ? Hash(uuid, product) : null;
     }
+
+    // Apart, so that System.Security.Cryptography is loaded only when there is a project to hash,
+    // not whenever the caller is compiled (every run resolves consent).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static string Hash(Guid uuid, string product) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uuid.ToString("D") + ":" + product)));
 }
 
 /// <summary>Finds, reads and creates project files.</summary>

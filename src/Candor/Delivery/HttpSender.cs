@@ -22,11 +22,12 @@ internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryA
 /// <summary>Posts batches (gzip above 1 KiB) to the collector. Never throws.</summary>
 internal sealed class HttpSender : IDisposable
 {
-    private readonly Lazy<HttpClient> _http;
+    private HttpClient? _http;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
     private readonly TimeSpan _connectTimeout;
     private readonly bool _raw;
+    private RawHttpPost.Connection? _prepared;
     private int _attempts;
 
     /// <param name="endpoint">The collector's base address.</param>
@@ -40,23 +41,71 @@ internal sealed class HttpSender : IDisposable
         _writeKey = writeKey;
         _connectTimeout = connectTimeout;
         _raw = allowRaw && RawHttpPost.CanServe(_eventsUri, writeKey, getVariable);
-
-        // Built on first use only: its construction and first request are the costliest part of a cold send.
-        _http = new Lazy<HttpClient>(() => new HttpClient(new SocketsHttpHandler
-        {
-            ConnectTimeout = connectTimeout,
-            UseProxy = true,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        })
-        {
-            // The caller bounds each request with its own cancellation token.
-            Timeout = Timeout.InfiniteTimeSpan,
-        });
     }
+
+    // Built on first use, apart: its construction and first request are the costliest part of a cold
+    // send, and a field initialised in the constructor would load System.Net.Http on the host's thread at
+    // startup even when every request goes through RawHttpPost.
+    private HttpClient Http => _http ??= CreateHttpClient(_connectTimeout);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static HttpClient CreateHttpClient(TimeSpan connectTimeout) => new(new SocketsHttpHandler
+    {
+        ConnectTimeout = connectTimeout,
+        UseProxy = true,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    })
+    {
+        // The caller bounds each request with its own cancellation token.
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     /// <summary>How many requests were started, for tests and diagnostics.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>
+    /// Runs the request path once without the network (building the body and the request head, reading
+    /// a canned answer), so that at exit only the bytes on the wire remain to be paid for.
+    /// </summary>
+    public void WarmUp(EventBatch sample)
+    {
+        try
+        {
+            using var content = Compress(sample);
+            if (_raw)
+            {
+                RawHttpPost.WarmUp(_eventsUri, _writeKey);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or NotSupportedException)
+        {
+            Diagnostics.CandorEventSource.Log.DeliveryFailed("warm-up: " + ex.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// Starts connecting to the collector while the host is still busy, so the request made at exit does
+    /// not wait for a handshake. Never waits for the connection itself (only, for a host name, for name
+    /// resolution, which <paramref name="stop"/> cuts short); does nothing for <c>https</c> and proxied
+    /// collectors, or when a connection is already prepared. Called on the delivery thread only.
+    /// </summary>
+    public void Prepare(CancellationToken stop)
+    {
+        if (!_raw || _prepared is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            _prepared = RawHttpPost.BeginConnect(_eventsUri, _connectTimeout, stop);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException or AggregateException)
+        {
+            // The request at exit connects on its own (and reports the failure).
+        }
+    }
 
     /// <summary>Sends synchronously on the calling thread. The delivery loop owns a dedicated thread and
     /// uses this, so its progress never depends on a thread pool the host may have starved.</summary>
@@ -73,7 +122,9 @@ internal sealed class HttpSender : IDisposable
                 var body = content.ReadAsStream(cancellationToken);
                 var bytes = new byte[body.Length];
                 body.ReadExactly(bytes);
-                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, bytes, content.Headers.ContentEncoding.Count > 0, _connectTimeout, cancellationToken);
+                var prepared = _prepared;
+                _prepared = null;
+                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, bytes, content.Headers.ContentEncoding.Count > 0, _connectTimeout, prepared, cancellationToken);
             }
             else
             {
@@ -83,7 +134,7 @@ internal sealed class HttpSender : IDisposable
                     request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
                 }
 
-                using var response = _http.Value.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 status = (int)response.StatusCode;
                 retryAfter = RetryAfterOf(response);
             }
@@ -152,9 +203,7 @@ internal sealed class HttpSender : IDisposable
 
     public void Dispose()
     {
-        if (_http.IsValueCreated)
-        {
-            _http.Value.Dispose();
-        }
+        _prepared?.Dispose();
+        _http?.Dispose();
     }
 }

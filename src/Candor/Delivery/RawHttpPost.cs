@@ -13,13 +13,74 @@ namespace Candor.Delivery;
 /// through <see cref="HttpClient"/>.
 /// </summary>
 /// <remarks>
-/// Connect is non-blocking with a poll, so it honours the connect timeout without a timer; cancellation
+/// The delivery thread may start the connection early (<see cref="BeginConnect"/>) while the host runs its
+/// command; the request at exit then finds the handshake done. Connect is non-blocking with a poll, so it honours the connect timeout without a timer; cancellation
 /// closes the socket, which ends any blocked call at once. Only the status line and <c>Retry-After</c>
 /// are read: the collector's body is not needed to decide what to do next.
 /// </remarks>
 internal static class RawHttpPost
 {
     private const int MaxHeaderBytes = 16 * 1024;
+
+    /// <summary>A prepared connection older than this is not trusted (servers and proxies close idle
+    /// connections); the request connects afresh.</summary>
+    private static readonly TimeSpan MaxPreparedAge = TimeSpan.FromSeconds(30);
+
+    /// <summary>A connection started ahead of the request: the socket (possibly still connecting) and when it started.</summary>
+    internal sealed class Connection(Socket socket, long startedAt) : IDisposable
+    {
+        public Socket Socket { get; } = socket;
+
+        public long StartedAt { get; } = startedAt;
+
+        public void Dispose() => Socket.Dispose();
+    }
+
+    /// <summary>Starts a non-blocking connection to the first address of <paramref name="uri"/>'s host and
+    /// returns without waiting for the handshake. A host name is resolved first, waiting at most
+    /// <paramref name="timeout"/>, cut short by <paramref name="cancellationToken"/>.</summary>
+    public static Connection? BeginConnect(Uri uri, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        IPAddress address;
+        if (IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal))
+        {
+            address = literal;
+        }
+        else
+        {
+            var lookup = Dns.GetHostAddressesAsync(uri.IdnHost, cancellationToken);
+            if (!lookup.Wait(timeout, cancellationToken) || lookup.Result.Length == 0)
+            {
+                return null;
+            }
+
+            address = lookup.Result[0];
+        }
+
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            socket.Connect(new IPEndPoint(address, uri.Port));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new Connection(socket, startedAt);
+    }
+
+    /// <summary>Runs the request head's building and the answer's parsing once, without a socket.</summary>
+    public static void WarmUp(Uri uri, string? writeKey)
+    {
+        _ = Head(uri, writeKey, 1, gzip: true);
+        _ = ParseHead("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"u8);
+    }
 
     /// <summary>The variables through which <see cref="HttpClient"/> picks up a proxy on Unix.</summary>
     private static readonly string[] ProxyVariables = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
@@ -29,13 +90,45 @@ internal static class RawHttpPost
     public static bool CanServe(Uri uri, string? writeKey, Func<string, string?> getVariable) =>
         uri.Scheme == Uri.UriSchemeHttp &&
         !ProxyVariables.Any(v => !string.IsNullOrEmpty(getVariable(v))) &&
-        (writeKey is null || !writeKey.AsSpan().ContainsAnyExceptInRange(' ', '~'));
+        (writeKey is null || IsPrintableAscii(writeKey));
+
+    // A loop, not ContainsAnyExceptInRange: vectorized searches are compiled at startup even in ReadyToRun images.
+    private static bool IsPrintableAscii(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Posts the body; the status and <c>Retry-After</c>, or an exception for a network failure.</summary>
+    /// <remarks>A <c>prepared</c> connection from <see cref="BeginConnect"/> is used when it is connected and
+    /// fresh, else the request connects afresh; it is owned (and disposed) by this call.</remarks>
     public static (int Status, TimeSpan? RetryAfter) Post(Uri uri, string? writeKey, ReadOnlySpan<byte> body, bool gzip,
-        TimeSpan connectTimeout, CancellationToken cancellationToken)
+        TimeSpan connectTimeout, Connection? prepared, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (prepared is not null)
+        {
+            using (prepared)
+            using (cancellationToken.Register(static s => ((Socket)s!).Dispose(), prepared.Socket))
+            {
+                if (TryFinishConnect(prepared, connectTimeout))
+                {
+                    prepared.Socket.Send(Head(uri, writeKey, body.Length, gzip));
+                    prepared.Socket.Send(body);
+                    return ReadHead(prepared.Socket);
+                }
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         var addresses = IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) ? [literal] : Dns.GetHostAddresses(uri.IdnHost);
         SocketException? lastFailure = null;
         foreach (var address in addresses)
@@ -58,6 +151,39 @@ internal static class RawHttpPost
         }
 
         throw lastFailure ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    /// <summary>Waits for a prepared connection's handshake (within what is left of the connect timeout) and
+    /// checks it is still open; false when it cannot be used and the request should connect afresh.</summary>
+    private static bool TryFinishConnect(Connection prepared, TimeSpan timeout)
+    {
+        var socket = prepared.Socket;
+        var age = System.Diagnostics.Stopwatch.GetElapsedTime(prepared.StartedAt);
+        if (age > MaxPreparedAge)
+        {
+            return false;
+        }
+
+        var left = timeout - age;
+        var microseconds = (int)Math.Clamp(left.TotalMicroseconds, 0, int.MaxValue);
+        if (!socket.Poll(microseconds, SelectMode.SelectWrite))
+        {
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+
+        if ((int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)! != 0)
+        {
+            return false;
+        }
+
+        // Readable before we asked anything means the server closed (or reset) the idle connection.
+        if (socket.Poll(0, SelectMode.SelectRead))
+        {
+            return false;
+        }
+
+        socket.Blocking = true;
+        return true;
     }
 
     private static void Connect(Socket socket, IPEndPoint endpoint, TimeSpan timeout)
@@ -127,7 +253,13 @@ internal static class RawHttpPost
             length += read;
         }
 
-        var lines = Encoding.Latin1.GetString(buffer, 0, end).Split("\r\n");
+        return ParseHead(buffer.AsSpan(0, end));
+    }
+
+    /// <summary>The status and <c>Retry-After</c> of an answer's head (without its closing blank line).</summary>
+    private static (int Status, TimeSpan? RetryAfter) ParseHead(ReadOnlySpan<byte> head)
+    {
+        var lines = Encoding.Latin1.GetString(head).Split("\r\n");
         var status = lines[0].Split(' ');
         if (status.Length < 2 || !status[0].StartsWith("HTTP/1.", StringComparison.Ordinal) ||
             !int.TryParse(status[1], NumberStyles.None, CultureInfo.InvariantCulture, out var code) || code is < 100 or > 599)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Candor.Consent;
 using Candor.Diagnostics;
 using Candor.Protocol;
 
@@ -14,6 +15,10 @@ internal sealed record SpooledBatch(string Path, DateTimeOffset WrittenAt, Telem
 /// count, bytes and age; the oldest go first. File names carry the time written and the consent level
 /// the events were recorded under, so nothing is sent after consent was lowered.
 /// </summary>
+/// <remarks>
+/// Runs at every exit of a tool that recorded something, so it keeps to plain loops over reference
+/// types: LINQ and lists of value tuples are compiled at startup even in ReadyToRun images.
+/// </remarks>
 internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeSpan maxAge, TimeProvider time)
 {
     private const string Extension = ".batch.json";
@@ -28,7 +33,7 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
         {
             System.IO.Directory.CreateDirectory(Directory);
             var name = string.Create(CultureInfo.InvariantCulture,
-                $"{time.GetUtcNow().ToUnixTimeMilliseconds():D15}-{level.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
+                $"{time.GetUtcNow().ToUnixTimeMilliseconds():D15}-{LevelNames.Name(level)}-{Guid.NewGuid():N}");
             var temporary = Path.Combine(Directory, "." + name + ".tmp");
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
@@ -53,8 +58,9 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
     public IReadOnlyList<SpooledBatch> ReadAll(TelemetryLevel level)
     {
         var result = new List<SpooledBatch>();
-        foreach (var (path, writtenAt, recordedAt) in Enforce())
+        foreach (var entry in Enforce())
         {
+            var (path, writtenAt, recordedAt) = (entry.Path, entry.WrittenAt, entry.Level);
             if (recordedAt > level)
             {
                 Delete(path);
@@ -98,10 +104,13 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
         }
     }
 
+    /// <summary>One batch file: its path, when it was written, the level it was recorded under, its size.</summary>
+    internal sealed record Entry(string Path, DateTimeOffset WrittenAt, TelemetryLevel Level, long Bytes);
+
     /// <summary>Applies the age limit, then the count and byte caps (oldest dropped). Returns what is left, oldest first.</summary>
-    internal List<(string Path, DateTimeOffset WrittenAt, TelemetryLevel Level)> Enforce()
+    internal List<Entry> Enforce()
     {
-        var entries = new List<(string Path, DateTimeOffset WrittenAt, TelemetryLevel Level, long Bytes)>();
+        var entries = new List<Entry>();
         try
         {
             if (!System.IO.Directory.Exists(Directory))
@@ -130,7 +139,7 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
                     continue;
                 }
 
-                entries.Add((file.FullName, writtenAt, level, file.Length));
+                entries.Add(new Entry(file.FullName, writtenAt, level, file.Length));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -139,8 +148,14 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
             return [];
         }
 
-        entries.Sort((a, b) => string.CompareOrdinal(Path.GetFileName(a.Path), Path.GetFileName(b.Path)));
-        var bytes = entries.Sum(e => e.Bytes);
+        // Names start with the time written, so name order is age order.
+        entries.Sort(static (a, b) => string.CompareOrdinal(Path.GetFileName(a.Path), Path.GetFileName(b.Path)));
+        var bytes = 0L;
+        foreach (var entry in entries)
+        {
+            bytes += entry.Bytes;
+        }
+
         var drop = 0;
         while (drop < entries.Count && (entries.Count - drop > maxFiles || bytes > maxBytes))
         {
@@ -154,7 +169,8 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
             CandorEventSource.Log.SpoolDiscarded(drop, "spool full: oldest dropped");
         }
 
-        return [.. entries.Skip(drop).Select(e => (e.Path, e.WrittenAt, e.Level))];
+        entries.RemoveRange(0, drop);
+        return entries;
     }
 
     private static bool TryParseName(string name, out DateTimeOffset writtenAt, out TelemetryLevel level)
@@ -168,11 +184,12 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
 
         var parts = name[..^Extension.Length].Split('-');
         if (parts.Length != 3 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) ||
-            !Enum.TryParse(parts[1], ignoreCase: true, out level) || !Enum.IsDefined(level))
+            LevelNames.ParseLevel(parts[1]) is not { } parsed)
         {
             return false;
         }
 
+        level = parsed;
         writtenAt = DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
         return true;
     }

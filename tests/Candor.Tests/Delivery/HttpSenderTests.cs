@@ -40,6 +40,39 @@ public sealed class HttpSenderTests
         Assert.Equal(new SendResult(SendOutcome.Retry, TimeSpan.FromSeconds(7), 429), result);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task APreparedConnectionCarriesTheFirstRequestAndLaterOnesConnectAfresh(bool raw)
+    {
+        await using var collector = await LoopbackCollector.StartAsync();
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+
+        sender.WarmUp(Batch(1));
+        sender.Prepare(CancellationToken.None);
+        var first = sender.Send(Batch(1), CancellationToken.None);
+        var second = sender.Send(Batch(2), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Delivered, first.Outcome);
+        Assert.Equal(SendOutcome.Delivered, second.Outcome);
+        Assert.Equal(3, collector.Events.Count());
+    }
+
+    [Fact]
+    public async Task APreparedConnectionToAServerThatIsGoneEndsInARetryNotAThrow()
+    {
+        Uri address;
+        await using (var gone = await LoopbackCollector.StartAsync())
+        {
+            address = gone.BaseAddress;
+        }
+
+        using var sender = new HttpSender(address, "wk_test", TimeSpan.FromSeconds(2), _ => null);
+        sender.Prepare(CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, sender.Send(Batch(1), CancellationToken.None).Outcome);
+    }
+
     [Fact]
     public void AProxyOrHttpsSendsThroughHttpClient()
     {
