@@ -56,7 +56,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(
-            $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{Part(interval)}', event_time) AS period, install_id FROM ({Base})) GROUP BY period ORDER BY period",
+            $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period, install_id FROM ({Base})) GROUP BY period ORDER BY period",
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
 
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
@@ -65,7 +65,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             WITH firsts AS (
                 SELECT install_id, min(event_time) AS first_seen
                 FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
-            SELECT date_trunc('{Part(interval)}', first_seen) AS period, count(*)
+            SELECT date_trunc('{AnalyticsSql.Part(interval)}', first_seen) AS period, count(*)
             FROM firsts WHERE first_seen >= $from GROUP BY period ORDER BY period
             """,
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
@@ -103,7 +103,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
     {
-        var (key, where) = DimensionSql(dimension);
+        var (key, where) = AnalyticsSql.DimensionKey(dimension);
         var sql = $"""
             WITH b AS (SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id FROM ({Base}) WHERE {where}),
             g AS (SELECT k, count(*) AS events, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
@@ -122,7 +122,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         // Folded per cell: a version seen by fewer than k installs in one period joins "other" there.
         var sql = $"""
             WITH b AS (
-                SELECT date_trunc('{Part(interval)}', event_time) AS period,
+                SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period,
                        coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_id
                 FROM ({Base}) WHERE install_id IS NOT NULL),
             g AS (SELECT period, k, count(DISTINCT install_id) AS installs FROM b GROUP BY period, k)
@@ -205,31 +205,6 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
         }, cancellationToken, extra: [new DuckDBParameter("k", k)]);
     }
-
-    private static (string Key, string Where) DimensionSql(Dimension dimension) => dimension switch
-    {
-        Dimension.EventName => ("name", "TRUE"),
-        Dimension.Command => ("subject", "name = 'command'"),
-        Dimension.Version => ("product_version", "TRUE"),
-        Dimension.InitialVersion => ("initial_version", "TRUE"),
-        Dimension.OsFamily => ("os_family", "TRUE"),
-        Dimension.OsVersion => ("os_version", "TRUE"),
-        Dimension.Runtime => ("runtime_version", "TRUE"),
-        Dimension.Architecture => ("architecture", "TRUE"),
-        Dimension.CiName => ("CASE WHEN ci THEN coalesce(ci_name, 'generic') ELSE 'none' END", "TRUE"),
-        Dimension.Country => ("country", "TRUE"),
-        Dimension.Region => ("CASE WHEN region IS NULL THEN NULL ELSE coalesce(country, '?') || '/' || region END", "TRUE"),
-        Dimension.ErrorCode => ("error_code", "error_code IS NOT NULL"),
-        _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
-    };
-
-    private static string Part(Interval interval) => interval switch
-    {
-        Interval.Day => "day",
-        Interval.Week => "week",
-        Interval.Month => "month",
-        _ => throw new ArgumentOutOfRangeException(nameof(interval)),
-    };
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
         string sql, AnalyticsQuery? query, Func<DbDataReader, T> read, CancellationToken cancellationToken,

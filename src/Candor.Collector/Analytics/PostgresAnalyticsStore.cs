@@ -94,7 +94,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         await QueryAsync(
             $"""
             SELECT period, count(install_id) FROM (
-                SELECT date_trunc('{Part(interval)}', event_time, 'UTC') AS period, install_id
+                SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time, 'UTC') AS period, install_id
                 FROM events WHERE {Base} GROUP BY 1, 2) p
             GROUP BY period ORDER BY period
             """,
@@ -103,7 +103,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(
             $"""
-            SELECT date_trunc('{Part(interval)}', first_seen, 'UTC') AS period, count(*)
+            SELECT date_trunc('{AnalyticsSql.Part(interval)}', first_seen, 'UTC') AS period, count(*)
             FROM ({FirstSeenInWindow}) f GROUP BY period ORDER BY period
             """,
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken,
@@ -139,7 +139,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
     {
-        var (key, where) = DimensionSql(dimension);
+        var (key, where) = AnalyticsSql.DimensionKey(dimension);
         // Events per (value, install) first: small, and enough for both the per-value install
         // counts that decide the folding and the folded totals.
         var sql = $"""
@@ -161,7 +161,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         // Folded per cell: a version seen by fewer than k installs in one period joins "other" there.
         var sql = $"""
             WITH per AS (
-                SELECT date_trunc('{Part(interval)}', event_time, 'UTC') AS period,
+                SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time, 'UTC') AS period,
                        coalesce(product_version, '{Unknown}') AS k, install_id
                 FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY 1, 2, 3),
             g AS (SELECT period, k, count(*) AS installs FROM per GROUP BY period, k)
@@ -269,32 +269,6 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, p?[0], p?[1]);
         }, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]);
     }
-
-    /// <summary>The same whitelisted map as <see cref="DuckDbAnalyticsStore"/>'s, in PostgreSQL's spelling.</summary>
-    private static (string Key, string Where) DimensionSql(Dimension dimension) => dimension switch
-    {
-        Dimension.EventName => ("name", "TRUE"),
-        Dimension.Command => ("subject", "name = 'command'"),
-        Dimension.Version => ("product_version", "TRUE"),
-        Dimension.InitialVersion => ("initial_version", "TRUE"),
-        Dimension.OsFamily => ("os_family", "TRUE"),
-        Dimension.OsVersion => ("os_version", "TRUE"),
-        Dimension.Runtime => ("runtime_version", "TRUE"),
-        Dimension.Architecture => ("architecture", "TRUE"),
-        Dimension.CiName => ("CASE WHEN ci THEN coalesce(ci_name, 'generic') ELSE 'none' END", "TRUE"),
-        Dimension.Country => ("country", "TRUE"),
-        Dimension.Region => ("CASE WHEN region IS NULL THEN NULL ELSE coalesce(country, '?') || '/' || region END", "TRUE"),
-        Dimension.ErrorCode => ("error_code", "error_code IS NOT NULL"),
-        _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
-    };
-
-    private static string Part(Interval interval) => interval switch
-    {
-        Interval.Day => "day",
-        Interval.Week => "week",
-        Interval.Month => "month",
-        _ => throw new ArgumentOutOfRangeException(nameof(interval)),
-    };
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
         string sql, AnalyticsQuery? query, Func<DbDataReader, T> read, CancellationToken cancellationToken,
