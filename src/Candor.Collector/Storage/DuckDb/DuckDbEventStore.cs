@@ -120,6 +120,9 @@ internal sealed class DuckDbEventStore : IEventStore
         _recent = await LoadRecentIdsAsync(cancellationToken);
     }
 
+    /// <summary>One writer connection: one group at a time (its dedup relies on that).</summary>
+    public int ConcurrentWrites => 1;
+
     public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
         if (_recent is null || _recent.IsFull)

@@ -52,10 +52,17 @@ internal sealed class PostgresEventStore : IEventStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly HashSet<string> _partitions = new(StringComparer.Ordinal);
 
-    public PostgresEventStore(string connectionString)
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="concurrentWrites">How many groups this instance commits at once, each on its own
+    /// connection. The unique key on <c>event_ids</c> keeps concurrent claims exact, as it does
+    /// between instances.</param>
+    public PostgresEventStore(string connectionString, int concurrentWrites = 1)
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
+        ConcurrentWrites = concurrentWrites;
     }
+
+    public int ConcurrentWrites { get; }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
