@@ -70,6 +70,10 @@ internal sealed class CollectorOptions
     /// <summary>The most events committed together in one group commit. Default: 20000.</summary>
     public int MaxEventsPerCommit { get; set; } = 20_000;
 
+    /// <summary>PostgreSQL only: how many group commits run at once, each on its own connection
+    /// (DuckDB always commits one group at a time). Default: 3.</summary>
+    public int PostgresWriters { get; set; } = 3;
+
     /// <summary>Enables <c>POST /v1/discard</c>, which reads and decompresses a body and throws it away:
     /// the load generator's baseline. Default: <see langword="false"/>.</summary>
     public bool EnableDiscardEndpoint { get; set; }
@@ -134,6 +138,11 @@ internal sealed class CollectorOptions
         if (MaxStringLength < 16 || QuarantineEventChars < 256 || IngestQueueCapacity < 1 || MaxEventsPerCommit < 1000)
         {
             errors.Add("Candor:MaxStringLength must be at least 16, QuarantineEventChars at least 256, IngestQueueCapacity at least 1 and MaxEventsPerCommit at least 1000.");
+        }
+
+        if (PostgresWriters is < 1 or > 32)
+        {
+            errors.Add("Candor:PostgresWriters must be between 1 and 32.");
         }
 
         if (AdminToken is { Length: < 16 })

@@ -30,7 +30,8 @@ internal sealed class WriteRequest(IReadOnlyList<EventRecord> events, IReadOnlyL
 /// so under load each commit carries many batches and the per-commit cost (fsync) is shared.
 /// When the queue is full, <see cref="TryEnqueue"/> fails and the caller answers 503 with
 /// Retry-After instead of waiting or dropping. On shutdown the writer stops taking work and drains
-/// what was queued before it returns.
+/// what was queued before it returns. It runs one loop, or as many as the store can commit at once
+/// (<see cref="IEventWriter.ConcurrentWrites"/>: PostgreSQL), each forming its own groups.
 /// </summary>
 internal sealed partial class GroupCommitWriter : IHostedService
 {
@@ -38,7 +39,7 @@ internal sealed partial class GroupCommitWriter : IHostedService
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxEventsPerCommit;
     private readonly ILogger<GroupCommitWriter> _logger;
-    private Task _loop = Task.CompletedTask;
+    private Task _loops = Task.CompletedTask;
     private int _depth;
 
     public GroupCommitWriter(IEventWriter store, CollectorOptions options, ILogger<GroupCommitWriter> logger)
@@ -48,7 +49,7 @@ internal sealed partial class GroupCommitWriter : IHostedService
         _logger = logger;
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.IngestQueueCapacity)
         {
-            SingleReader = true,
+            SingleReader = store.ConcurrentWrites <= 1,
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
@@ -68,14 +69,16 @@ internal sealed partial class GroupCommitWriter : IHostedService
     {
         // A dedicated thread, not the thread pool: under load the pool's queue is full of request
         // work, and every hop of the writer's loop through it delays every waiting request.
-        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // Several loops only where the store commits concurrent groups exactly (PostgreSQL).
+        _loops = Task.WhenAll(Enumerable.Range(0, Math.Max(1, _store.ConcurrentWrites)).Select(_ =>
+            Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
+        await _loops.WaitAsync(cancellationToken);
     }
 
     private void Run()
@@ -95,6 +98,11 @@ internal sealed partial class GroupCommitWriter : IHostedService
                 events.AddRange(request.Events);
                 quarantine.AddRange(request.Quarantine);
                 size += request.Size;
+            }
+
+            if (group.Count == 0)
+            {
+                continue; // another loop took it
             }
 
             CollectorMetrics.QueueDepth.Set(Interlocked.Add(ref _depth, -group.Count));

@@ -1,7 +1,7 @@
 namespace Candor.Collector.Storage;
 
 /// <summary>
-/// The write side of storage, used by the single group-commit writer only. <see cref="WriteAsync"/>
+/// The write side of storage, used by the group-commit writer only. <see cref="WriteAsync"/>
 /// returns after the group is committed: nothing is acknowledged before that.
 /// </summary>
 internal interface IEventWriter
@@ -13,6 +13,10 @@ internal interface IEventWriter
     /// (product, id) is already stored, or appears earlier in the group, is a duplicate and is not
     /// stored again. Returns, in the order of <paramref name="events"/>, whether each was a duplicate.</summary>
     Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken);
+
+    /// <summary>How many groups may be committed at once: 1 where one connection writes (DuckDB),
+    /// more where the database dedups concurrent transactions itself (PostgreSQL's unique key).</summary>
+    int ConcurrentWrites { get; }
 }
 
 /// <summary>The read side of storage: the admin API and readiness.</summary>

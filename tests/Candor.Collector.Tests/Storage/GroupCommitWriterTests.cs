@@ -132,6 +132,8 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
 
         public void Release() => _gate.TrySetResult();
 
+        public int ConcurrentWrites => inner.ConcurrentWrites;
+
         public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
         public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)

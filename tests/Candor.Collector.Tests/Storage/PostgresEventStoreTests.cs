@@ -34,6 +34,36 @@ public sealed class PostgresEventStoreTests(PostgresFixture postgres) : EventSto
     }
 
     [Fact]
+    public async Task AWriterCommittingSeveralGroupsAtOnceStoresEachEventOnceAndAnswersEveryRequest()
+    {
+        await using var store = new PostgresEventStore(_connectionString, concurrentWrites: 3);
+        await store.InitializeAsync(CancellationToken.None);
+        var writer = new GroupCommitWriter(store, new CollectorOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger<GroupCommitWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        // 60 batches of 50, each sent twice (a client retrying while its first attempt is in flight).
+        var batches = Enumerable.Range(0, 60).Select(_ => Enumerable.Range(0, 50).Select(_ => Record("acme")).ToList()).ToList();
+        var requests = batches.Concat(batches).Select(b => new WriteRequest(b, [])).ToList();
+        var tasks = requests.Select(async r =>
+        {
+            await Task.Yield();
+            Assert.True(writer.TryEnqueue(r));
+            return await r.Committed;
+        }).ToList();
+
+        var answers = await Task.WhenAll(tasks);
+        await writer.StopAsync(CancellationToken.None);
+
+        // Each event was accepted by exactly one of its two requests, and stored once.
+        for (var b = 0; b < batches.Count; b++)
+        {
+            Assert.All(Enumerable.Range(0, 50), i => Assert.True(answers[b][i] != answers[b + batches.Count][i]));
+        }
+
+        Assert.Equal(3000, (await store.ReadRecentAsync("acme", 10_000, CancellationToken.None)).Select(e => e.Id).Distinct().Count());
+        Assert.Equal(3000, (await store.ReadRecentAsync("acme", 10_000, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task EventsLandInAMonthlyPartitionOfTheEventsTable()
     {
         await using var store = new PostgresEventStore(_connectionString);

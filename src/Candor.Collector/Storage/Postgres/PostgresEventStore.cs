@@ -8,8 +8,8 @@ namespace Candor.Collector.Storage.Postgres;
 /// PostgreSQL storage for several collector instances on one database. Events land in a table
 /// partitioned by month of arrival; dedup is a separate <c>event_ids</c> table keyed by
 /// (product, event id), because a partitioned table's unique keys must include the partition key.
-/// Writes go through binary COPY into a session temp table, then one statement claims the ids and
-/// inserts the fresh rows. Plain SQL (no extensions), so it also runs on Citus.
+/// Writes copy the batch's ids (binary COPY) into a session temp table, claim them in
+/// <c>event_ids</c> in one statement, then binary-COPY only the claimed events into <c>events</c>. Plain SQL (no extensions), so it also runs on Citus.
 /// </summary>
 internal sealed class PostgresEventStore : IEventStore
 {
@@ -52,10 +52,17 @@ internal sealed class PostgresEventStore : IEventStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly HashSet<string> _partitions = new(StringComparer.Ordinal);
 
-    public PostgresEventStore(string connectionString)
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="concurrentWrites">How many groups this instance commits at once, each on its own
+    /// connection. The unique key on <c>event_ids</c> keeps concurrent claims exact, as it does
+    /// between instances.</param>
+    public PostgresEventStore(string connectionString, int concurrentWrites = 1)
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
+        ConcurrentWrites = concurrentWrites;
     }
+
+    public int ConcurrentWrites { get; }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -127,77 +134,52 @@ internal sealed class PostgresEventStore : IEventStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var candidates = 0;
-        if (events.Count > 0)
+        for (var i = 0; i < events.Count; i++)
         {
-            await ExecuteAsync(connection, $"CREATE TEMP TABLE IF NOT EXISTS incoming ({EventColumnsDdl}) ON COMMIT DELETE ROWS", cancellationToken);
-            await using (var copy = await connection.BeginBinaryImportAsync($"COPY incoming ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            if (!firstSeen.Add((events[i].Product, events[i].Id)))
             {
-                for (var i = 0; i < events.Count; i++)
-                {
-                    var e = events[i];
-                    if (!firstSeen.Add((e.Product, e.Id)))
-                    {
-                        duplicate[i] = true;
-                        continue;
-                    }
-
-                    candidates++;
-                    var c = e.Context;
-                    copy.StartRow();
-                    copy.Write(e.Product, NpgsqlDbType.Text);
-                    copy.Write(e.Id, NpgsqlDbType.Uuid);
-                    copy.Write(e.Name, NpgsqlDbType.Text);
-                    copy.Write(e.SchemaVersion, NpgsqlDbType.Text);
-                    copy.Write(e.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
-                    copy.Write(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
-                    WriteNullable(copy, c.InstallId, NpgsqlDbType.Uuid);
-                    copy.Write(c.SessionId, NpgsqlDbType.Uuid);
-                    WriteNullable(copy, c.ProjectId, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.UserId, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.ProductVersion, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.InitialVersion, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.SdkVersion, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.RuntimeVersion, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.OsFamily, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.OsVersion, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.KernelRelease, NpgsqlDbType.Text);
-                    WriteNullable(copy, c.Architecture, NpgsqlDbType.Text);
-                    copy.Write(c.Ci, NpgsqlDbType.Boolean);
-                    WriteNullable(copy, c.CiName, NpgsqlDbType.Text);
-                    WriteNullable(copy, e.PropertiesJson, NpgsqlDbType.Jsonb);
-                    WriteNullable(copy, e.Country, NpgsqlDbType.Text);
-                    WriteNullable(copy, e.Region, NpgsqlDbType.Text);
-                    WriteNullable(copy, e.IpPseudonym, NpgsqlDbType.Text);
-                    WriteNullable(copy, e.Analytics.Subject, NpgsqlDbType.Text);
-                    WriteNullable(copy, e.Analytics.DurationMs, NpgsqlDbType.Double);
-                    WriteNullable(copy, e.Analytics.Failed, NpgsqlDbType.Boolean);
-                    WriteNullable(copy, e.Analytics.ErrorCode, NpgsqlDbType.Text);
-                }
-
-                await copy.CompleteAsync(cancellationToken);
+                duplicate[i] = true;
+            }
+            else
+            {
+                candidates++;
             }
         }
 
         if (candidates > 0)
         {
-            // Ids are claimed in key order so two instances claiming overlapping ids wait on each
-            // other instead of deadlocking; the unique key makes the later claim a no-op.
-            var inserted = new HashSet<(string, Guid)>(candidates);
-            await using (var command = new NpgsqlCommand($"""
-                WITH fresh AS (
-                    INSERT INTO event_ids (product, event_id)
-                    SELECT product, event_id FROM incoming ORDER BY product, event_id
-                    ON CONFLICT DO NOTHING
-                    RETURNING product, event_id)
-                INSERT INTO events ({Columns})
-                SELECT {Prefixed("i.")} FROM incoming i JOIN fresh f ON f.product = i.product AND f.event_id = i.event_id
+            // Only the keys travel twice: they are claimed first (in key order, so two instances
+            // claiming overlapping ids wait on each other instead of deadlocking; the unique key
+            // makes the later claim a no-op), then the claimed events are copied straight into
+            // events, with no staging copy of whole rows.
+            await ExecuteAsync(connection, "CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product text NOT NULL, event_id uuid NOT NULL) ON COMMIT DELETE ROWS", cancellationToken);
+            await using (var copy = await connection.BeginBinaryImportAsync("COPY incoming_ids (product, event_id) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                for (var i = 0; i < events.Count; i++)
+                {
+                    if (!duplicate[i])
+                    {
+                        copy.StartRow();
+                        copy.Write(events[i].Product, NpgsqlDbType.Text);
+                        copy.Write(events[i].Id, NpgsqlDbType.Uuid);
+                    }
+                }
+
+                await copy.CompleteAsync(cancellationToken);
+            }
+
+            var claimed = new HashSet<(string, Guid)>(candidates);
+            await using (var command = new NpgsqlCommand("""
+                INSERT INTO event_ids (product, event_id)
+                SELECT product, event_id FROM incoming_ids ORDER BY product, event_id
+                ON CONFLICT DO NOTHING
                 RETURNING product, event_id
                 """, connection, transaction))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    inserted.Add((reader.GetString(0), reader.GetGuid(1)));
+                    claimed.Add((reader.GetString(0), reader.GetGuid(1)));
                 }
             }
 
@@ -205,8 +187,22 @@ internal sealed class PostgresEventStore : IEventStore
             {
                 if (!duplicate[i])
                 {
-                    duplicate[i] = !inserted.Contains((events[i].Product, events[i].Id));
+                    duplicate[i] = !claimed.Contains((events[i].Product, events[i].Id));
                 }
+            }
+
+            if (claimed.Count > 0)
+            {
+                await using var copy = await connection.BeginBinaryImportAsync($"COPY events ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+                for (var i = 0; i < events.Count; i++)
+                {
+                    if (!duplicate[i])
+                    {
+                        WriteEvent(copy, events[i]);
+                    }
+                }
+
+                await copy.CompleteAsync(cancellationToken);
             }
         }
 
@@ -317,8 +313,39 @@ internal sealed class PostgresEventStore : IEventStore
         _partitions.Add(name);
     }
 
-    private static string Prefixed(string prefix) =>
-        string.Join(", ", Columns.Split(", ").Select(c => prefix + c));
+    private static void WriteEvent(NpgsqlBinaryImporter copy, EventRecord e)
+    {
+        var c = e.Context;
+        copy.StartRow();
+        copy.Write(e.Product, NpgsqlDbType.Text);
+        copy.Write(e.Id, NpgsqlDbType.Uuid);
+        copy.Write(e.Name, NpgsqlDbType.Text);
+        copy.Write(e.SchemaVersion, NpgsqlDbType.Text);
+        copy.Write(e.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
+        copy.Write(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+        WriteNullable(copy, c.InstallId, NpgsqlDbType.Uuid);
+        copy.Write(c.SessionId, NpgsqlDbType.Uuid);
+        WriteNullable(copy, c.ProjectId, NpgsqlDbType.Text);
+        WriteNullable(copy, c.UserId, NpgsqlDbType.Text);
+        WriteNullable(copy, c.ProductVersion, NpgsqlDbType.Text);
+        WriteNullable(copy, c.InitialVersion, NpgsqlDbType.Text);
+        WriteNullable(copy, c.SdkVersion, NpgsqlDbType.Text);
+        WriteNullable(copy, c.RuntimeVersion, NpgsqlDbType.Text);
+        WriteNullable(copy, c.OsFamily, NpgsqlDbType.Text);
+        WriteNullable(copy, c.OsVersion, NpgsqlDbType.Text);
+        WriteNullable(copy, c.KernelRelease, NpgsqlDbType.Text);
+        WriteNullable(copy, c.Architecture, NpgsqlDbType.Text);
+        copy.Write(c.Ci, NpgsqlDbType.Boolean);
+        WriteNullable(copy, c.CiName, NpgsqlDbType.Text);
+        WriteNullable(copy, e.PropertiesJson, NpgsqlDbType.Jsonb);
+        WriteNullable(copy, e.Country, NpgsqlDbType.Text);
+        WriteNullable(copy, e.Region, NpgsqlDbType.Text);
+        WriteNullable(copy, e.IpPseudonym, NpgsqlDbType.Text);
+        WriteNullable(copy, e.Analytics.Subject, NpgsqlDbType.Text);
+        WriteNullable(copy, e.Analytics.DurationMs, NpgsqlDbType.Double);
+        WriteNullable(copy, e.Analytics.Failed, NpgsqlDbType.Boolean);
+        WriteNullable(copy, e.Analytics.ErrorCode, NpgsqlDbType.Text);
+    }
 
     // Synchronous on purpose: the importer buffers, so per-value async state machines only cost
     // CPU; the buffer is flushed on the writer's own thread.
