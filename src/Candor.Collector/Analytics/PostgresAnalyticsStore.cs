@@ -243,6 +243,21 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
+        // Usually every label has k installs or more, and one scan of the runs answers. Only when
+        // some label has fewer is the exact "other" row (percentiles over the pooled runs) needed,
+        // and then the query below, which reads the runs twice, computes it.
+        var byLabel = await QueryAsync($"""
+            SELECT coalesce(subject, '{Unknown}') COLLATE "C" AS label, count(*) AS runs, count(DISTINCT install_id) AS installs,
+                   count(*) FILTER (WHERE failed) AS failures,
+                   percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_ms) AS p
+            FROM events WHERE {Base} AND {runFilter}
+            GROUP BY 1 ORDER BY 2 DESC, label
+            """, query, r => (Row: ReadRun(r), Installs: r.GetInt64(2)), cancellationToken);
+        if (byLabel.All(row => row.Installs >= k))
+        {
+            return [.. byLabel.Select(row => row.Row)];
+        }
+
         var sql = $"""
             WITH per AS (
                 SELECT coalesce(subject, '{Unknown}') AS k, install_id, count(*) AS runs, count(*) FILTER (WHERE failed) AS failures
@@ -261,13 +276,15 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             FROM counts JOIN percentiles ON counts.label = percentiles.label
             ORDER BY counts.runs DESC, label
             """;
-        return await QueryAsync(sql, query, r =>
-        {
-            var runs = r.GetInt64(1);
-            var failures = r.GetInt64(3);
-            var p = r.IsDBNull(4) ? null : r.GetFieldValue<double?[]>(4);
-            return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, p?[0], p?[1]);
-        }, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]);
+        return await QueryAsync(sql, query, ReadRun, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]);
+    }
+
+    private static CommandRow ReadRun(DbDataReader r)
+    {
+        var runs = r.GetInt64(1);
+        var failures = r.GetInt64(3);
+        var p = r.IsDBNull(4) ? null : r.GetFieldValue<double?[]>(4);
+        return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, p?[0], p?[1]);
     }
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
