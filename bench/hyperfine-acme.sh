@@ -5,16 +5,37 @@
 #
 #   bench/hyperfine-acme.sh [runs]      (default 30 runs per case, after 3 warm-ups)
 #
+# Three builds of acme, each measured off / live / blackholed in ONE hyperfine run (compare within it):
+#   jit  the Release build run by `dotnet acme.dll` (JIT-compiled at startup, as `dotnet tool install` ships it)
+#   r2r  a ReadyToRun publish, through its apphost
+#   aot  a Native AOT publish (needs clang: apt-get install clang)
 # Builds acme and the collector in Release, starts the collector on a free loopback port with a
-# throw-away data directory, and a Python blackhole; everything is stopped on exit.
+# throw-away data directory, and a Python blackhole; everything is stopped on exit. Each build has its
+# own user and state folders (so its own install id), and the script checks, before and after the
+# measurement, that every build's live runs really reached the collector: a build that silently
+# delivers nothing cannot report a fast number.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-30}"
+warmup=3
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-dotnet build samples/Acme.Cli -c Release -nologo -clp:ErrorsOnly -v:quiet >/dev/null
-dotnet build src/Candor.Collector -c Release -nologo -clp:ErrorsOnly -v:quiet >/dev/null
-acme="$PWD/artifacts/bin/Acme.Cli/release/acme.dll"
+for tool in hyperfine clang curl python3; do
+  command -v "$tool" >/dev/null || { echo "hyperfine-acme.sh: $tool is required (apt-get install hyperfine clang curl python3)" >&2; exit 1; }
+done
+
+out="$PWD/artifacts/bench/acme-run"
+quiet=(-nologo -clp:ErrorsOnly -v:quiet)
+dotnet build samples/Acme.Cli -c Release "${quiet[@]}" >/dev/null
+dotnet build src/Candor.Collector -c Release "${quiet[@]}" >/dev/null
+dotnet publish samples/Acme.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true "${quiet[@]}" -o "$out/r2r" >/dev/null
+dotnet publish samples/Acme.Cli -c Release -r linux-x64 -p:PublishAot=true "${quiet[@]}" -o "$out/aot" >/dev/null
+declare -A acme=(
+  [jit]="dotnet $PWD/artifacts/bin/Acme.Cli/release/acme.dll"
+  [r2r]="$out/r2r/acme"
+  [aot]="$out/aot/acme"
+)
+builds=(jit r2r aot)
 collector="$PWD/artifacts/bin/Candor.Collector/release/Candor.Collector.dll"
 
 work=$(mktemp -d)
@@ -23,7 +44,8 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 key=wk_bench_acme_0123456789abcdef
-Candor__SchemaDirectory="$PWD/samples/Acme.Cli/schemas" Candor__DataDirectory="$work/data" Candor__AdminToken=adm_bench_0123456789abcdef0123 \
+admin=adm_bench_0123456789abcdef0123
+Candor__SchemaDirectory="$PWD/samples/Acme.Cli/schemas" Candor__DataDirectory="$work/data" Candor__AdminToken=$admin \
   Candor__Products__acme__WriteKey=$key ASPNETCORE_ENVIRONMENT=Production \
   dotnet "$collector" --urls http://127.0.0.1:0 >"$work/collector.log" 2>&1 &
 pids+=($!)
@@ -44,21 +66,58 @@ pids+=($!)
 for _ in $(seq 1 50); do [[ -s "$work/blackhole.port" ]] && break; sleep 0.1; done
 blackhole="http://127.0.0.1:$(cat "$work/blackhole.port")/"
 
-common=(HOME="$work/home" XDG_STATE_HOME="$work/state" XDG_CONFIG_HOME="$work/config" ACME_TELEMETRY_WRITE_KEY=$key CI= ACME_FLUSH_MS=200)
-echo "collector: $live   blackhole: $blackhole   runs: $runs"
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/results.json" \
-  -n off        "env ${common[*]} ACME_TELEMETRY=off dotnet $acme run --pipeline nightly" \
-  -n live       "env ${common[*]} ACME_TELEMETRY=anonymous ACME_TELEMETRY_ENDPOINT=$live/ dotnet $acme run --pipeline nightly" \
-  -n blackholed "env ${common[*]} XDG_STATE_HOME=$work/state-blackholed ACME_TELEMETRY=anonymous ACME_TELEMETRY_ENDPOINT=$blackhole dotnet $acme run --pipeline nightly"
+# Stored events per install id (each build has its own user folder, so its own install id).
+stored() {
+  curl -s -H "Authorization: Bearer $admin" "$live/v1/admin/events?product=acme&limit=10000" |
+    python3 -c 'import json, sys; print(sum(1 for e in json.load(sys.stdin) if (e["context"].get("install_id") or "").lower() == sys.argv[1].lower()))' "$1"
+}
+install_id() { sed -n 's/^install_id *= *"\(.*\)"/\1/p' "$work/$1/config/acme/telemetry.toml"; }
+env_of() { # build, case
+  local dirs="HOME=$work/$1/home XDG_CONFIG_HOME=$work/$1/config XDG_STATE_HOME=$work/$1/state-$2"
+  echo "$dirs ACME_TELEMETRY_WRITE_KEY=$key CI= ACME_FLUSH_MS=200"
+}
+
+# Before measuring: one run of each build against the live collector (the first one also shows the
+# notice) must store exactly one event each, given a generous budget.
+declare -A before
+for b in "${builds[@]}"; do
+  # shellcheck disable=SC2046
+  env $(env_of "$b" live) ACME_TELEMETRY=anonymous ACME_TELEMETRY_ENDPOINT="$live/" ACME_FLUSH_MS=5000 ${acme[$b]} run --pipeline check >/dev/null 2>&1
+  id=$(install_id "$b")
+  before[$b]=$(stored "$id")
+  [[ "${before[$b]}" == 1 ]] || { echo "hyperfine-acme.sh: the $b build did not deliver its event (stored: ${before[$b]})" >&2; exit 1; }
+done
+
+commands=()
+for b in "${builds[@]}"; do
+  commands+=(-n "$b-off"        "env $(env_of "$b" off) ACME_TELEMETRY=off ${acme[$b]} run --pipeline nightly")
+  commands+=(-n "$b-live"       "env $(env_of "$b" live) ACME_TELEMETRY=anonymous ACME_TELEMETRY_ENDPOINT=$live/ ${acme[$b]} run --pipeline nightly")
+  commands+=(-n "$b-blackholed" "env $(env_of "$b" blackholed) ACME_TELEMETRY=anonymous ACME_TELEMETRY_ENDPOINT=$blackhole ${acme[$b]} run --pipeline nightly")
+done
+echo "collector: $live   blackhole: $blackhole   runs: $runs   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$work/results.json" "${commands[@]}"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+mkdir -p "$out" && cp "$work/results.json" "$out/results.json"
 
 python3 - "$work/results.json" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-off = results["off"]["median"] * 1000
-print(f"\nmedians: off {off:.1f} ms", end="")
-for name, target in (("live", 15), ("blackholed", 220)):
-    median = results[name]["median"] * 1000
-    print(f" | {name} {median:.1f} ms (+{median - off:.1f} ms, x{median / off:.2f}, target +{target} ms)", end="")
-print()
+jit_off = results["jit-off"]["median"] * 1000
+for build in ("jit", "r2r", "aot"):
+    off = results[f"{build}-off"]["median"] * 1000
+    print(f"{build}: off {off:.1f} ms (x{off / jit_off:.2f} of jit-off)", end="")
+    for name, target in (("live", 15), ("blackholed", 220)):
+        median = results[f"{build}-{name}"]["median"] * 1000
+        verdict = "met" if median - off <= target else "NOT met"
+        print(f" | {name} {median:.1f} ms (+{median - off:.1f} ms, x{median / off:.2f}, target +{target}: {verdict})", end="")
+    print()
 PY
-echo "events stored by the live collector: $(curl -s -H 'Authorization: Bearer adm_bench_0123456789abcdef0123' "$live/v1/admin/events?product=acme&limit=1000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+
+# Every live run (warm-ups included) must have stored its event, at the latest through the next run's spool.
+expected=$((warmup + runs))
+for b in "${builds[@]}"; do
+  sleep 0.2
+  n=$(( $(stored "$(install_id "$b")") - before[$b] ))
+  left=$(find "$work/$b/state-live" -name '*.batch.json' 2>/dev/null | wc -l)
+  echo "$b: events stored by the live collector during the measurement: $n of $expected (batches left in the spool: $left)"
+done

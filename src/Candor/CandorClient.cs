@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Candor.Catalog;
 using Candor.Consent;
 using Candor.Context;
@@ -34,7 +33,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private readonly EventCatalog _catalog;
     private readonly Lazy<Redactor> _redactor;
     private readonly Lazy<EventContext> _context;
-    private readonly Channel<QueuedEvent>? _queue;
+    private readonly EventQueue? _queue;
     private readonly DeliveryLoop? _loop;
     private readonly HttpSender? _sender;
     private readonly bool _debug;
@@ -79,14 +78,8 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
                 : null;
         }
 
-        _queue = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(options.QueueCapacity)
-        {
-            // Wait mode makes TryWrite report a full queue (DropWrite would report success and
-            // drop silently); the SDK never actually waits, so the event is counted as dropped.
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
-        _loop = new DeliveryLoop(_queue.Reader, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value);
+        _queue = new EventQueue(options.QueueCapacity);
+        _loop = new DeliveryLoop(_queue, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value);
         if (startDelivery)
         {
             _loop.Start();
@@ -275,7 +268,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             return;
         }
 
-        _queue!.Writer.TryComplete();
+        _queue!.Complete();
         if (!_loop.Stop(_options.FlushBudget))
         {
             CandorEventSource.Log.DeliveryFailed("flush budget spent");
@@ -298,7 +291,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             return;
         }
 
-        _queue!.Writer.TryComplete();
+        _queue!.Complete();
         if (await _loop.StopAsync(_options.FlushBudget).ConfigureAwait(false))
         {
             _sender?.Dispose();
@@ -346,7 +339,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             return;
         }
 
-        if (_queue!.Writer.TryWrite(queued))
+        if (_queue!.TryWrite(queued))
         {
             _loop!.OnEnqueued();
         }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Candor.Diagnostics;
 using Candor.Protocol;
 using Candor.Transparency;
@@ -21,7 +20,7 @@ namespace Candor.Delivery;
 /// </remarks>
 internal sealed class DeliveryLoop : IDisposable
 {
-    private readonly ChannelReader<QueuedEvent> _reader;
+    private readonly EventQueue _reader;
     private readonly CandorOptions _options;
     private readonly Lazy<EventContext> _context;
     private readonly Action? _warmUp;
@@ -45,7 +44,7 @@ internal sealed class DeliveryLoop : IDisposable
     private bool _started;
 
     // warmUp runs first on the delivery thread, to prepare what Track needs while the host is busy.
-    public DeliveryLoop(ChannelReader<QueuedEvent> reader, CandorOptions options, Lazy<EventContext> context, TelemetryLevel level,
+    public DeliveryLoop(EventQueue reader, CandorOptions options, Lazy<EventContext> context, TelemetryLevel level,
         HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time, Action? warmUp = null)
     {
         _warmUp = warmUp;
