@@ -10,23 +10,19 @@ namespace Candor.Collector.Analytics;
 /// </summary>
 internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 {
-    // Every query starts from this: the product's events in range, matching the filters.
-    private static string Base(AnalyticsQuery query) => $"SELECT * FROM events WHERE {Filter(query)} AND event_time >= $from AND event_time < $to";
+    private const string Filter = """
+        product = $product
+        AND ($version IS NULL OR product_version = $version)
+        AND ($os IS NULL OR os_family = $os)
+        AND ($ci IS NULL OR ci = $ci)
+        AND ($country IS NULL OR country = $country)
+        AND ($command IS NULL OR (name = 'command' AND subject = $command))
+        """;
 
-    /// <summary>The product and only the filters the query sets. DuckDB plans a statement before it
-    /// sees parameter values, so a switched-off filter ("$os IS NULL OR os_family = $os") would
-    /// still read and test its column on every row: measured, that was a large part of each scan.
-    /// The text depends only on which filters are set (at most 32 shapes); values stay parameters.</summary>
-    private static string Filter(AnalyticsQuery query)
-    {
-        var sql = new System.Text.StringBuilder("product = $product");
-        if (query.Version is not null) { sql.Append(" AND product_version = $version"); }
-        if (query.Os is not null) { sql.Append(" AND os_family = $os"); }
-        if (query.Ci is not null) { sql.Append(" AND ci = $ci"); }
-        if (query.Country is not null) { sql.Append(" AND country = $country"); }
-        if (query.Command is not null) { sql.Append(" AND name = 'command' AND subject = $command"); }
-        return sql.ToString();
-    }
+    private const string InRange = "event_time >= $from AND event_time < $to";
+
+    // Every query starts from this: the product's events in range, matching the filters.
+    private const string Base = $"SELECT * FROM events WHERE {Filter} AND {InRange}";
 
     private readonly string _connectionString;
     private readonly SemaphoreSlim _pool;
@@ -44,10 +40,10 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     public async Task<Summary> SummaryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
     {
         var sql = $"""
-            WITH base AS ({Base(query)}),
+            WITH base AS ({Base}),
             firsts AS (
                 SELECT install_id, min(event_time) AS first_seen
-                FROM events WHERE {Filter(query)} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
+                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
             SELECT count(*), count(DISTINCT install_id),
                    (SELECT count(*) FROM firsts WHERE first_seen >= $from),
                    count(*) FILTER (WHERE name = 'command'),
@@ -60,7 +56,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(
-            $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period, install_id FROM ({Base(query)})) GROUP BY period ORDER BY period",
+            $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period, install_id FROM ({Base})) GROUP BY period ORDER BY period",
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
 
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
@@ -68,7 +64,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             $"""
             WITH firsts AS (
                 SELECT install_id, min(event_time) AS first_seen
-                FROM events WHERE {Filter(query)} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
+                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
             SELECT date_trunc('{AnalyticsSql.Part(interval)}', first_seen) AS period, count(*)
             FROM firsts WHERE first_seen >= $from GROUP BY period ORDER BY period
             """,
@@ -79,7 +75,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var sql = $"""
             WITH installs AS (
                 SELECT install_id, min(event_time) AS first_seen, max(event_time) AS last_seen
-                FROM events WHERE {Filter(query)} AND install_id IS NOT NULL AND event_time < $asof GROUP BY install_id),
+                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $asof GROUP BY install_id),
             cohort AS (SELECT * FROM installs WHERE first_seen >= $from AND first_seen < $to)
             SELECT
                 count(*),
@@ -99,7 +95,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         await QueryAsync(
             $"""
             SELECT install_id, min(event_time), max(event_time), count(*)
-            FROM ({Base(query)}) WHERE install_id IS NOT NULL
+            FROM ({Base}) WHERE install_id IS NOT NULL
             GROUP BY install_id ORDER BY max(event_time) DESC, install_id LIMIT $limit
             """,
             query, r => new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), cancellationToken,
@@ -109,7 +105,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     {
         var (key, where) = AnalyticsSql.DimensionKey(dimension);
         var sql = $"""
-            WITH b AS (SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id FROM ({Base(query)}) WHERE {where}),
+            WITH b AS (SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id FROM ({Base}) WHERE {where}),
             g AS (SELECT k, count(*) AS events, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
             SELECT k AS label, events, installs FROM g WHERE installs >= $k
             UNION ALL
@@ -128,7 +124,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             WITH b AS (
                 SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period,
                        coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_id
-                FROM ({Base(query)}) WHERE install_id IS NOT NULL),
+                FROM ({Base}) WHERE install_id IS NOT NULL),
             g AS (SELECT period, k, count(DISTINCT install_id) AS installs FROM b GROUP BY period, k)
             SELECT period, k AS label, installs FROM g WHERE installs >= $k
             UNION ALL
@@ -149,19 +145,15 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     public async Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken)
     {
-        // duration_ms has its own typed column; the choice is made here, not in SQL, so a duration
-        // query never reads the (large) properties column.
-        var typed = property == "duration_ms";
-        var value = typed ? "duration_ms" : "TRY_CAST(json_extract(properties, $path) AS DOUBLE)";
         var sql = $"""
             WITH v AS (
-                SELECT {value} AS v
-                FROM ({Base(query)}) WHERE name = $event)
+                SELECT CASE WHEN $path = '$.duration_ms' THEN duration_ms ELSE TRY_CAST(json_extract(properties, $path) AS DOUBLE) END AS v
+                FROM ({Base}) WHERE name = $event)
             SELECT count(v), sum(v), avg(v), quantile_cont(v, 0.5), quantile_cont(v, 0.9), quantile_cont(v, 0.99), min(v), max(v)
             FROM v WHERE v IS NOT NULL
             """;
         var rows = await QueryAsync(sql, query, r => new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7)), cancellationToken,
-            extra: typed ? [new DuckDBParameter("event", eventName)] : [new DuckDBParameter("event", eventName), new DuckDBParameter("path", "$." + property)]);
+            extra: [new DuckDBParameter("event", eventName), new DuckDBParameter("path", "$." + property)]);
         return rows[0];
     }
 
@@ -191,54 +183,27 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
-        var runs = $"""
-            SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
-                   CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
-            FROM ({Base(query)}) WHERE {runFilter}
-            """;
-
-        // Usually every label has k installs or more, and one pass over the runs answers. Only when
-        // some label has fewer is the exact "other" row (its own percentiles over the pooled runs)
-        // needed, and then a second query computes it: reusing the runs in one statement made DuckDB
-        // materialize them for every load (measured: about half the query's time).
-        var byLabel = await QueryAsync($"""
-            SELECT k AS label, count(*) AS runs, count(DISTINCT install_id) AS installs, sum(failed)::BIGINT AS failures,
-                   quantile_cont(duration, [0.5, 0.95]) AS q
-            FROM ({runs}) GROUP BY k
-            ORDER BY 2 DESC, label
-            """, query, r => (Row: ReadRun(r), Installs: r.GetInt64(2)), cancellationToken);
-        if (byLabel.All(row => row.Installs >= k))
-        {
-            return [.. byLabel.Select(row => row.Row)];
-        }
-
         var sql = $"""
-            WITH b AS ({runs}),
+            WITH b AS (
+                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
+                       CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
+                FROM ({Base}) WHERE {runFilter}),
             g AS (SELECT k, count(*) AS runs, count(DISTINCT install_id) AS installs, sum(failed)::BIGINT AS failures,
                          quantile_cont(duration, [0.5, 0.95]) AS q
                   FROM b GROUP BY k)
-            SELECT k AS label, runs, installs, failures, q FROM g WHERE installs >= $k
+            SELECT k AS label, runs, installs, failures, q[1], q[2] FROM g WHERE installs >= $k
             UNION ALL
             SELECT '{AnalyticsConstants.Other}', count(*), count(DISTINCT install_id), sum(failed)::BIGINT,
-                   quantile_cont(duration, [0.5, 0.95])
+                   quantile_cont(duration, 0.5), quantile_cont(duration, 0.95)
             FROM b WHERE k IN (SELECT k FROM g WHERE installs < $k) HAVING count(*) > 0
             ORDER BY 2 DESC, label
             """;
-        return await QueryAsync(sql, query, ReadRun, cancellationToken, extra: [new DuckDBParameter("k", k)]);
-    }
-
-    private static CommandRow ReadRun(DbDataReader r)
-    {
-        var runs = r.GetInt64(1);
-        var failures = r.GetInt64(3);
-        double? p50 = null, p95 = null;
-        if (!r.IsDBNull(4) && r.GetValue(4) is System.Collections.IList q)
+        return await QueryAsync(sql, query, r =>
         {
-            p50 = q[0] is null ? null : Convert.ToDouble(q[0], System.Globalization.CultureInfo.InvariantCulture);
-            p95 = q[1] is null ? null : Convert.ToDouble(q[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, p50, p95);
+            var runs = r.GetInt64(1);
+            var failures = r.GetInt64(3);
+            return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
+        }, cancellationToken, extra: [new DuckDBParameter("k", k)]);
     }
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
@@ -257,11 +222,11 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                 if (filters)
                 {
                     command.Parameters.Add(new DuckDBParameter("to", query.To.UtcDateTime));
-                    AddIfSet(command, "version", query.Version);
-                    AddIfSet(command, "os", query.Os);
-                    AddIfSet(command, "ci", query.Ci);
-                    AddIfSet(command, "country", query.Country);
-                    AddIfSet(command, "command", query.Command);
+                    command.Parameters.Add(new DuckDBParameter("version", (object?)query.Version ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("os", (object?)query.Os ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("ci", (object?)query.Ci ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("country", (object?)query.Country ?? DBNull.Value));
+                    command.Parameters.Add(new DuckDBParameter("command", (object?)query.Command ?? DBNull.Value));
                 }
             }
 
@@ -282,14 +247,6 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         finally
         {
             Return(connection);
-        }
-    }
-
-    private static void AddIfSet(DuckDBCommand command, string name, object? value)
-    {
-        if (value is not null)
-        {
-            command.Parameters.Add(new DuckDBParameter(name, value));
         }
     }
 
