@@ -14,7 +14,14 @@ internal sealed record SeriesBreakdownPoint(DateTimeOffset Period, string Label,
 /// after their first event. An install counts as eligible only once 7 (or 30) days have passed
 /// since its first event by the reference time; shares are over eligible installs.</summary>
 internal sealed record RetentionFigures(
-    long Installs, long Eligible7, long Retained7, double? Share7, long Eligible30, long Retained30, double? Share30);
+    long Installs, long Eligible7, long Retained7, double? Share7, long Eligible30, long Retained30, double? Share30)
+{
+    /// <summary>The figures from a store's counts; a share is null when no install is eligible yet.</summary>
+    public static RetentionFigures FromCounts(long installs, long eligible7, long retained7, long eligible30, long retained30) =>
+        new(installs, eligible7, retained7, Share(retained7, eligible7), eligible30, retained30, Share(retained30, eligible30));
+
+    private static double? Share(long part, long whole) => whole == 0 ? null : (double)part / whole;
+}
 
 /// <summary>First and last seen of one install.</summary>
 internal sealed record InstallActivity(Guid InstallId, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Events);

@@ -124,7 +124,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         var rows = await QueryAsync(sql, query, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellationToken,
             extra: [Timestamp("until", asOf)]);
         var (installs, eligible7, retained7, eligible30, retained30) = rows[0];
-        return new RetentionFigures(installs, eligible7, retained7, Share(retained7, eligible7), eligible30, retained30, Share(retained30, eligible30));
+        return RetentionFigures.FromCounts(installs, eligible7, retained7, eligible30, retained30);
     }
 
     public async Task<IReadOnlyList<InstallActivity>> InstallsAsync(AnalyticsQuery query, int limit, CancellationToken cancellationToken) =>
@@ -333,8 +333,6 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     private static double? D(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    private static double? Share(long part, long whole) => whole == 0 ? null : (double)part / whole;
 
     public void Dispose() => _dataSource.Dispose();
 
