@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Candor.Redaction;
@@ -185,15 +186,36 @@ internal sealed partial class Redactor
         return entropy;
     }
 
+    /// <summary>Replaces every occurrence of <paramref name="word"/> (any case) that is not part of a
+    /// longer word, i.e. not preceded or followed by a letter or digit. A plain scan rather than a
+    /// runtime-built Regex: constructing one pulls the regex parser and interpreter into every
+    /// Native AOT host (about 0.4 MB of binary, paid at each start-up).</summary>
     private static string ReplaceWord(string value, string? word, string placeholder)
     {
-        if (word is null || !value.Contains(word, StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrEmpty(word) || !value.Contains(word, StringComparison.OrdinalIgnoreCase))
         {
             return value;
         }
 
-        return Regex.Replace(value, $@"(?<![\p{{L}}\p{{N}}]){Regex.Escape(word)}(?![\p{{L}}\p{{N}}])", placeholder,
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+        var result = new StringBuilder(value.Length);
+        var copied = 0;
+        var at = value.IndexOf(word, StringComparison.OrdinalIgnoreCase);
+        while (at >= 0)
+        {
+            var end = at + word.Length;
+            if ((at == 0 || !char.IsLetterOrDigit(value[at - 1])) && (end == value.Length || !char.IsLetterOrDigit(value[end])))
+            {
+                result.Append(value, copied, at - copied).Append(placeholder);
+                copied = end;
+                at = end < value.Length ? value.IndexOf(word, end, StringComparison.OrdinalIgnoreCase) : -1;
+            }
+            else
+            {
+                at = at + 1 < value.Length ? value.IndexOf(word, at + 1, StringComparison.OrdinalIgnoreCase) : -1;
+            }
+        }
+
+        return copied == 0 ? value : result.Append(value, copied, value.Length - copied).ToString();
     }
 
     // A scheme, then everything up to whitespace or a closing quote: credentials, hosts, paths and

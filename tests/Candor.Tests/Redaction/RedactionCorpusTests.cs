@@ -148,6 +148,8 @@ public sealed class RedactionCorpusTests
         { "on BUILD-BOX-7 as alice", "on <host> as <user>" },
         { "malice", "malice" },
         { "alicechains", "alicechains" },
+        { "alice, malice, ALICE.", "<user>, malice, <user>." },
+        { "alice2 alice", "alice2 <user>" },
     };
 
     [Theory]
