@@ -28,11 +28,18 @@ if (telemetry.QuitRequested)
     return 1;
 }
 
+var tracked = CommandTracking.CommandPath(parseResult).Length > 0;
+if (tracked)
+{
+    // This run will record a command event: let the client get delivery ready while the command runs.
+    telemetry.WarmUp();
+}
+
 var stopwatch = Stopwatch.StartNew();
 var exitCode = await parseResult.InvokeAsync();
 stopwatch.Stop();
 
-if (CommandTracking.CommandPath(parseResult).Length > 0)
+if (tracked)
 {
     // The command path, exit code and duration; the arguments too, masked, if the catalog declared them.
     telemetry.TrackCommand(parseResult, exitCode, stopwatch.Elapsed);

@@ -101,6 +101,10 @@ public sealed class CandorOptions
     /// Default: 100. Allowed: 0 (no log) to 10 000.</summary>
     public int TransparencyLogSize { get; set; } = 100;
 
+    /// <summary>How long the delivery thread stays idle after the client starts unless an event or
+    /// <see cref="CandorClient.WarmUp"/> comes first (<see cref="Delivery.DeliveryLoop.WarmUpDelay"/>; tests lengthen it).</summary>
+    internal TimeSpan IdleWarmUpDelay { get; set; } = Delivery.DeliveryLoop.WarmUpDelay;
+
     internal string ResolvedEnvironmentPrefix =>
         string.IsNullOrWhiteSpace(EnvironmentPrefix)
             ? ProductName.ToUpperInvariant().Replace('-', '_')

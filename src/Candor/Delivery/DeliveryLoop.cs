@@ -78,6 +78,10 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
+    /// <summary>Starts the warm-up now rather than at the first event or after <see cref="CandorOptions.IdleWarmUpDelay"/>:
+    /// the host has said it is starting work it will track (see <c>CandorClient.WarmUp</c>).</summary>
+    public void WarmUpNow() => Wake();
+
     /// <summary>Empties the queue without delivering (benchmarks only; see <c>CandorClient.DiscardQueued</c>).</summary>
     public int Discard()
     {
@@ -204,7 +208,7 @@ internal sealed class DeliveryLoop : IDisposable
     /// <summary>How long the loop stays idle after it starts unless an event comes first.</summary>
     /// <remarks>Measured on acme (2 cores): without the delay a --help run paid 20–28 ms more for a warm-up
     /// it never used; with it, a command shorter than the delay warms up at its first event instead.</remarks>
-    private static readonly TimeSpan WarmUpDelay = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan WarmUpDelay = TimeSpan.FromMilliseconds(100);
 
     // Writing the spool takes a few milliseconds; keep a quarter of the budget (at most 50 ms) for it.
     private static TimeSpan SendBudget(TimeSpan budget) =>
@@ -246,7 +250,7 @@ internal sealed class DeliveryLoop : IDisposable
             {
                 try
                 {
-                    WaitForWake(WarmUpDelay);
+                    WaitForWake(_options.IdleWarmUpDelay);
                 }
                 catch (OperationCanceledException)
                 {

@@ -162,6 +162,37 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task WarmUpPreparesDeliveryBeforeAnyEventAndSendsOnlyWhatEarlierRunsSpooled()
+    {
+        using var environment = new TemporaryHomeEnvironment();
+        await using (var down = new FaultyServer(Fault.ConnectionRefused))
+        {
+            var first = TestClients.Create(TestClients.Options(down.BaseAddress), environment);
+            first.Track("tick", new EventProperty("i", 1));
+            first.Dispose();
+        }
+
+        Assert.Single(environment.SpoolFiles());
+        await using var collector = await LoopbackCollector.StartAsync();
+
+        // Without WarmUp (and with the idle delay out of reach) the thread waits for the first event.
+        var idle = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.IdleWarmUpDelay = TimeSpan.FromHours(1)), environment);
+        await Task.Delay(300);
+        Assert.Empty(collector.Requests);
+        Assert.Single(environment.SpoolFiles());
+        idle.Dispose();
+
+        // WarmUp starts the preparation at once: the spool left by the earlier run is delivered, nothing else is sent.
+        var warm = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.IdleWarmUpDelay = TimeSpan.FromHours(1)), environment);
+        warm.WarmUp();
+        await TestClients.Eventually(() => collector.Events.Any(), "the spool was drained after WarmUp");
+        warm.Dispose();
+
+        Assert.Equal([1L], collector.Events.Select(e => e.Properties!["i"].AsInteger));
+        Assert.Empty(environment.SpoolFiles());
+    }
+
+    [Fact]
     public async Task SpooledEventsRecordedUnderAHigherConsentLevelAreDeletedNotSent()
     {
         using var environment = new TemporaryHomeEnvironment();
@@ -193,6 +224,7 @@ public sealed class DeliveryTests
         client.Track("tick", new EventProperty("i", 1));
         client.TrackCommand("run", ["run"], ["run"], 0, TimeSpan.Zero);
         client.TrackError(new InvalidOperationException());
+        client.WarmUp();
         await client.FlushAsync();
         client.Dispose();
 
