@@ -33,10 +33,6 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private readonly EventCatalog _catalog;
     private readonly Lazy<Redactor> _redactor;
 
-    /// <summary>Run through the redaction patterns once during the warm-up, so their code is ready
-    /// (JIT-compiled, where it is) before the host's first <c>Track</c>; every pattern scans all of it.</summary>
-    private const string RedactionWarmUpSample = "warm-up /a/b ~/c C:\\d http://e.example f@g.example 10.0.0.1";
-
     private readonly Lazy<EventContext> _context;
     private readonly EventQueue? _queue;
     private readonly DeliveryLoop? _loop;
@@ -84,7 +80,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         }
 
         _queue = new EventQueue(options.QueueCapacity);
-        _loop = new DeliveryLoop(_queue, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value.Redact(RedactionWarmUpSample));
+        _loop = new DeliveryLoop(_queue, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value);
         if (startDelivery)
         {
             _loop.Start();
@@ -267,7 +263,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <summary>
     /// Tells the client that the host is starting work it will track (a command that records an event
     /// when it ends): the background thread prepares delivery now — the connection to the collector,
-    /// the serializers, the redaction patterns — in parallel with that work, instead of at the first
+    /// the serializers, the redactor — in parallel with that work, instead of at the first
     /// event or after 100 ms of idleness. A short command then pays at exit only for the bytes on the
     /// wire. Returns at once; sends nothing by itself; does nothing when telemetry is off or local, or
     /// after <see cref="Dispose"/>. Not worth calling for invocations that record nothing (e.g. --help).

@@ -96,14 +96,18 @@ internal sealed partial class Redactor
         return string.Equals(result, value, StringComparison.Ordinal) ? value : result;
     }
 
-    /// <summary>True when no pattern could match: only letters, digits, spaces, '-', '_' and ',',
-    /// no run long enough to be a token, and neither the user's nor the machine's name.</summary>
+    /// <summary>True when no pattern could match: only letters, digits, spaces, '-', '_', '*' and ',',
+    /// no run long enough to be a token, and neither the user's nor the machine's name. Every pattern
+    /// needs another character (':', '/', '\\', '@', '.', '~', '=') or a 20-character run, so such a
+    /// string (a masked command line like <c>run --pipeline *****</c>, an enum-like value) skips the
+    /// regular expressions entirely — and a short-lived tool that records only such strings never
+    /// loads or JIT-compiles them.</summary>
     private bool IsPlain(string value)
     {
         var run = 0;
         foreach (var c in value)
         {
-            if (char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-')
+            if (char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '*')
             {
                 // Tokens are at least 20 characters; a shorter run cannot be one.
                 if (++run >= 20)

@@ -28,6 +28,8 @@ public sealed class RedactionCorpusTests
         { "ConfigurationManagerExtensions", "ConfigurationManagerExtensions" },
         { "*****", "*****" },
         { "run --pipeline ***** --env *****", "run --pipeline ***** --env *****" },
+        { "*ghp_0123456789abcdefghijABCDEFGHIJKLMN*", "*<secret>*" },
+        { "AKIA0123456789ABCDEF*****", "<secret>*****" },
 
         // Unix absolute paths.
         { "/etc/passwd", "<path>" },
