@@ -4,6 +4,8 @@
 #
 #   bench/run-load.sh [duckdb|postgres] [seconds] [concurrency] [rate events/s, 0 = unpaced]
 #
+# Extra collector settings go in CANDOR_LOAD_ARGS, e.g. CANDOR_LOAD_ARGS="--Candor:DuckDbMemoryLimit=128MB".
+#
 # For postgres, set CANDOR_BENCH_PG to a connection string, or leave it unset and the script starts a
 # throwaway cluster (Debian's postgresql package, as ./test.sh installs it) on a free loopback port
 # and deletes it at the end.
@@ -21,6 +23,8 @@ key=wk_load_0123456789abcdef
 args=(--urls "http://127.0.0.1:$port" --Candor:DataDirectory="$data" --Candor:AdminToken=adm_load_0123456789abcdef
   --Candor:Products:acme:WriteKey=$key --Candor:SchemaDirectory=samples/Acme.Cli/schemas
   --Candor:EnableDiscardEndpoint=true --Logging:LogLevel:Default=Warning)
+# shellcheck disable=SC2206
+args+=(${CANDOR_LOAD_ARGS:-})
 cleanup_pg() { :; }
 if [[ "$storage" == postgres && -z "${CANDOR_BENCH_PG:-}" ]]; then
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
