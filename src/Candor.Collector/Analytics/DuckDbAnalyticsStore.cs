@@ -148,9 +148,10 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var sql = $"""
             WITH v AS (
                 SELECT CASE WHEN $path = '$.duration_ms' THEN duration_ms ELSE TRY_CAST(json_extract(properties, $path) AS DOUBLE) END AS v
-                FROM ({Base}) WHERE name = $event)
-            SELECT count(v), sum(v), avg(v), quantile_cont(v, 0.5), quantile_cont(v, 0.9), quantile_cont(v, 0.99), min(v), max(v)
-            FROM v WHERE v IS NOT NULL
+                FROM ({Base}) WHERE name = $event),
+            s AS (SELECT count(v) AS n, sum(v) AS total, avg(v) AS mean, quantile_cont(v, [0.5, 0.9, 0.99]) AS q, min(v) AS lo, max(v) AS hi
+                  FROM v WHERE v IS NOT NULL)
+            SELECT n, total, mean, q[1], q[2], q[3], lo, hi FROM s
             """;
         var rows = await QueryAsync(sql, query, r => new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7)), cancellationToken,
             extra: [new DuckDBParameter("event", eventName), new DuckDBParameter("path", "$." + property)]);
@@ -188,7 +189,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
                 SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
                        CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
                 FROM ({Base}) WHERE {runFilter}),
-            g AS (SELECT k, count(*) AS runs, count(DISTINCT install_id) AS installs, sum(failed)::BIGINT AS failures,
+            g AS MATERIALIZED (SELECT k, count(*) AS runs, count(DISTINCT install_id) AS installs, sum(failed)::BIGINT AS failures,
                          quantile_cont(duration, [0.5, 0.95]) AS q
                   FROM b GROUP BY k)
             SELECT k AS label, runs, installs, failures, q[1], q[2] FROM g WHERE installs >= $k
