@@ -72,7 +72,7 @@ internal sealed class HttpSender : IDisposable
     {
         try
         {
-            using var content = Compress(sample);
+            _ = Compress(sample);
             if (_raw)
             {
                 RawHttpPost.WarmUp(_eventsUri, _writeKey);
@@ -114,29 +114,18 @@ internal sealed class HttpSender : IDisposable
         Interlocked.Increment(ref _attempts);
         try
         {
-            using var content = Compress(batch);
+            var body = Compress(batch);
             int status;
             TimeSpan? retryAfter;
             if (_raw)
             {
-                var body = content.ReadAsStream(cancellationToken);
-                var bytes = new byte[body.Length];
-                body.ReadExactly(bytes);
                 var prepared = _prepared;
                 _prepared = null;
-                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, bytes, content.Headers.ContentEncoding.Count > 0, _connectTimeout, prepared, cancellationToken);
+                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, body.Bytes, body.Gzip, _connectTimeout, prepared, cancellationToken);
             }
             else
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
-                if (_writeKey is not null)
-                {
-                    request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
-                }
-
-                using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                status = (int)response.StatusCode;
-                retryAfter = RetryAfterOf(response);
+                (status, retryAfter) = SendWithHttpClient(body, cancellationToken);
             }
 
             Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
@@ -153,6 +142,28 @@ internal sealed class HttpSender : IDisposable
             Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
             return new SendResult(SendOutcome.Retry);
         }
+    }
+
+    // Apart, like CreateHttpClient: a plain-http collector reached through RawHttpPost never compiles
+    // or loads System.Net.Http's request, content and header types.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private (int Status, TimeSpan? RetryAfter) SendWithHttpClient(EncodedBatch body, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body.Bytes.Array!, body.Bytes.Offset, body.Bytes.Count);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (body.Gzip)
+        {
+            content.Headers.ContentEncoding.Add("gzip");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
+        if (_writeKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
+        }
+
+        using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return ((int)response.StatusCode, RetryAfterOf(response));
     }
 
     private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
@@ -176,29 +187,25 @@ internal sealed class HttpSender : IDisposable
     /// process its set-up costs more than the bytes it saves.</summary>
     internal const int GzipThreshold = 1024;
 
-    internal static ByteArrayContent Compress(EventBatch batch)
+    /// <summary>A batch as it goes on the wire: the JSON, gzip-compressed when <see cref="Gzip"/>.</summary>
+    internal readonly record struct EncodedBatch(ArraySegment<byte> Bytes, bool Gzip);
+
+    internal static EncodedBatch Compress(EventBatch batch)
     {
         var json = new MemoryStream();
         WireJson.WriteBatch(json, batch);
-        ByteArrayContent content;
         if (json.Length < GzipThreshold)
         {
-            content = new ByteArrayContent(json.GetBuffer(), 0, (int)json.Length);
+            return new EncodedBatch(new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length), Gzip: false);
         }
-        else
+
+        var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
         {
-            var buffer = new MemoryStream();
-            using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-            {
-                gzip.Write(json.GetBuffer(), 0, (int)json.Length);
-            }
-
-            content = new ByteArrayContent(buffer.GetBuffer(), 0, (int)buffer.Length);
-            content.Headers.ContentEncoding.Add("gzip");
+            gzip.Write(json.GetBuffer(), 0, (int)json.Length);
         }
 
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return content;
+        return new EncodedBatch(new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length), Gzip: true);
     }
 
     public void Dispose()
