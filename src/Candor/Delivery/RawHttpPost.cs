@@ -120,8 +120,8 @@ internal static class RawHttpPost
             {
                 if (TryFinishConnect(prepared, connectTimeout))
                 {
-                    prepared.Socket.Send(Head(uri, writeKey, body.Length, gzip));
-                    prepared.Socket.Send(body);
+                    SendAll(prepared.Socket, Head(uri, writeKey, body.Length, gzip), cancellationToken);
+                    SendAll(prepared.Socket, body, cancellationToken);
                     return ReadHead(prepared.Socket, cancellationToken);
                 }
             }
@@ -145,8 +145,8 @@ internal static class RawHttpPost
                 continue;
             }
 
-            socket.Send(Head(uri, writeKey, body.Length, gzip));
-            socket.Send(body);
+            SendAll(socket, Head(uri, writeKey, body.Length, gzip), cancellationToken);
+            SendAll(socket, body, cancellationToken);
             return ReadHead(socket, cancellationToken);
         }
 
@@ -182,7 +182,6 @@ internal static class RawHttpPost
             return false;
         }
 
-        socket.Blocking = true;
         return true;
     }
 
@@ -207,8 +206,6 @@ internal static class RawHttpPost
                 throw new SocketException(error);
             }
         }
-
-        socket.Blocking = true;
     }
 
     private static byte[] Head(Uri uri, string? writeKey, int length, bool gzip)
@@ -232,17 +229,45 @@ internal static class RawHttpPost
         return Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
     }
 
-    /// <summary>How long one wait for the answer lasts before the cancellation token is looked at again.</summary>
+    /// <summary>How long one wait on the socket lasts before the cancellation token is looked at again.</summary>
     private const int PollSliceMicroseconds = 10_000;
 
     /// <summary>
-    /// Reads the answer's head. Each read waits with <see cref="Socket.Poll(int, SelectMode)"/> first, so it
-    /// finds data: a socket that was connected without blocking keeps its descriptor non-blocking, and a
-    /// Receive that finds nothing there hands the wait to .NET's socket engine, which starts its event
-    /// thread and thread-pool workers (measured: about 20 ms of a JIT-compiled tool's exit). The waits are
-    /// short slices so that cancellation (the flush budget) is seen even where closing the socket from
-    /// another thread does not wake a poll.
+    /// The socket stays non-blocking from connect to close, and every wait is a <see cref="Socket.Poll(int, SelectMode)"/>
+    /// in short slices that watch <paramref name="cancellationToken"/> (the flush budget). A socket switched
+    /// back to blocking mode would not become blocking again: .NET emulates blocking calls on it with its
+    /// socket engine, whose event thread, queues and thread-pool workers cost a short-lived tool several
+    /// milliseconds to start (about 14 ms of a JIT-compiled acme run's exit, measured with strace).
     /// </summary>
+    private static void WaitUntil(Socket socket, SelectMode mode, CancellationToken cancellationToken)
+    {
+        while (!socket.Poll(PollSliceMicroseconds, mode))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private static void SendAll(Socket socket, ReadOnlySpan<byte> data, CancellationToken cancellationToken)
+    {
+        while (data.Length > 0)
+        {
+            var sent = socket.Send(data, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                WaitUntil(socket, SelectMode.SelectWrite, cancellationToken);
+                continue;
+            }
+
+            if (error != SocketError.Success)
+            {
+                throw new SocketException((int)error);
+            }
+
+            data = data[sent..];
+        }
+    }
+
+    /// <summary>Reads the answer's head (see <see cref="WaitUntil"/> for how it waits).</summary>
     private static (int Status, TimeSpan? RetryAfter) ReadHead(Socket socket, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxHeaderBytes];
@@ -255,12 +280,18 @@ internal static class RawHttpPost
                 throw new IOException("The collector's answer has no end of headers.");
             }
 
-            while (!socket.Poll(PollSliceMicroseconds, SelectMode.SelectRead))
+            WaitUntil(socket, SelectMode.SelectRead, cancellationToken);
+            var read = socket.Receive(buffer.AsSpan(length), SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                continue;
             }
 
-            var read = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
+            if (error != SocketError.Success)
+            {
+                throw new SocketException((int)error);
+            }
+
             if (read == 0)
             {
                 throw new IOException("The collector closed the connection before answering.");

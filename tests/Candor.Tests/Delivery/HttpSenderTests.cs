@@ -74,6 +74,45 @@ public sealed class HttpSenderTests
     }
 
     [Fact]
+    public async Task TheRawPathSendsABodyLargerThanTheSocketBufferToASlowReader()
+    {
+        // The socket stays non-blocking: a body the kernel cannot take at once is sent in parts, waiting
+        // for the reader between them, and the answer is read once it arrives.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var body = new byte[8 * 1024 * 1024];
+        Random.Shared.NextBytes(body);
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            var buffer = new byte[64 * 1024];
+            long received = 0;
+            while (received < body.Length)
+            {
+                var read = await stream.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received += read;
+                await Task.Delay(1);
+            }
+
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+            return received;
+        });
+
+        var (status, _) = RawHttpPost.Post(new Uri($"http://127.0.0.1:{port}/v1/events"), "wk_test", body, gzip: false,
+            TimeSpan.FromSeconds(2), prepared: null, CancellationToken.None);
+
+        Assert.Equal(200, status);
+        Assert.True(await server >= body.Length, "the server read the whole request");
+    }
+
+    [Fact]
     public void AProxyOrHttpsSendsThroughHttpClient()
     {
         Assert.False(RawHttpPost.CanServe(new Uri("https://telemetry.example.com/v1/events"), "wk", _ => null));
