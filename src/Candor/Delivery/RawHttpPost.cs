@@ -235,9 +235,10 @@ internal static class RawHttpPost
     /// <summary>
     /// The socket stays non-blocking from connect to close, and every wait is a <see cref="Socket.Poll(int, SelectMode)"/>
     /// in short slices that watch <paramref name="cancellationToken"/> (the flush budget). A socket switched
-    /// back to blocking mode would not become blocking again: .NET emulates blocking calls on it with its
-    /// socket engine, whose event thread, queues and thread-pool workers cost a short-lived tool several
-    /// milliseconds to start (about 14 ms of a JIT-compiled acme run's exit, measured with strace).
+    /// back to blocking mode would not become blocking again: .NET emulates blocking calls on it by
+    /// registering it with its socket engine and waiting on thread-pool work, which costs a short-lived
+    /// tool several milliseconds to set up (about 14 ms of a JIT-compiled acme run's exit, measured with
+    /// strace). Poll is a plain poll(2).
     /// </summary>
     private static void WaitUntil(Socket socket, SelectMode mode, CancellationToken cancellationToken)
     {
