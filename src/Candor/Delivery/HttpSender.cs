@@ -23,6 +23,10 @@ internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryA
 internal sealed class HttpSender : IDisposable
 {
     private HttpClient? _http;
+
+    // Dispose looks at this, not at _http: a method that reads an HttpClient field makes the runtime
+    // load System.Net.Http, which a plain-http sender otherwise never does.
+    private bool _httpCreated;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
     private readonly TimeSpan _connectTimeout;
@@ -46,7 +50,14 @@ internal sealed class HttpSender : IDisposable
     // Built on first use, apart: its construction and first request are the costliest part of a cold
     // send, and a field initialised in the constructor would load System.Net.Http on the host's thread at
     // startup even when every request goes through RawHttpPost.
-    private HttpClient Http => _http ??= CreateHttpClient(_connectTimeout);
+    private HttpClient Http
+    {
+        get
+        {
+            _httpCreated = true;
+            return _http ??= CreateHttpClient(_connectTimeout);
+        }
+    }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static HttpClient CreateHttpClient(TimeSpan connectTimeout) => new(new SocketsHttpHandler
@@ -136,7 +147,7 @@ internal sealed class HttpSender : IDisposable
                 _ => new SendResult(SendOutcome.Refused, Status: status),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException
             or System.Net.Sockets.SocketException or NotSupportedException or ObjectDisposedException)
         {
             Diagnostics.CandorEventSource.Log.DeliveryFailed(ex.GetType().Name);
@@ -162,8 +173,16 @@ internal sealed class HttpSender : IDisposable
             request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
         }
 
-        using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        return ((int)response.StatusCode, RetryAfterOf(response));
+        try
+        {
+            using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            return ((int)response.StatusCode, RetryAfterOf(response));
+        }
+        catch (HttpRequestException ex)
+        {
+            // Send's handler names no System.Net.Http type (see above): it sees a plain I/O failure.
+            throw new IOException(ex.Message, ex);
+        }
     }
 
     private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
@@ -199,6 +218,13 @@ internal sealed class HttpSender : IDisposable
             return new EncodedBatch(new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length), Gzip: false);
         }
 
+        return Gzip(json);
+    }
+
+    // Apart, so that a process sending only small batches never loads System.IO.Compression.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static EncodedBatch Gzip(MemoryStream json)
+    {
         var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
         {
@@ -211,6 +237,13 @@ internal sealed class HttpSender : IDisposable
     public void Dispose()
     {
         _prepared?.Dispose();
-        _http?.Dispose();
+        if (_httpCreated)
+        {
+            DisposeHttpClient();
+        }
     }
+
+    // Apart: a process that never used HttpClient does not load System.Net.Http at exit to dispose nothing.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void DisposeHttpClient() => _http?.Dispose();
 }

@@ -73,6 +73,15 @@ internal sealed partial class Redactor
             return value;
         }
 
+        var result = RedactPatterns(value);
+        return string.Equals(result, value, StringComparison.Ordinal) ? value : result;
+    }
+
+    // Apart from Redact, so that a process whose strings are all plain never compiles a method that
+    // names the regular expressions, and never loads System.Text.RegularExpressions.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private string RedactPatterns(string value)
+    {
         var result = value;
         if (_homeDirectory is not null && result.Contains(_homeDirectory, StringComparison.OrdinalIgnoreCase))
         {
@@ -93,7 +102,7 @@ internal sealed partial class Redactor
         result = RelativePathPattern().Replace(result, Path);
         result = ReplaceWord(result, _userName, User);
         result = ReplaceWord(result, _machineName, Host);
-        return string.Equals(result, value, StringComparison.Ordinal) ? value : result;
+        return result;
     }
 
     /// <summary>True when no pattern could match: only letters, digits, spaces, '-', '_', '*' and ',',

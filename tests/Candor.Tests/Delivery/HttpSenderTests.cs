@@ -1,6 +1,7 @@
 using Candor.Delivery;
 using Candor.Protocol;
 using Candor.Tests.Fakes;
+using Candor.TestSupport;
 
 namespace Candor.Tests.Delivery;
 
@@ -71,6 +72,20 @@ public sealed class HttpSenderTests
         sender.Prepare(CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, sender.Send(Batch(1), CancellationToken.None).Outcome);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EitherPathTurnsARefusedConnectionIntoARetryNotAThrow(bool raw)
+    {
+        await using var down = new FaultyServer(Fault.ConnectionRefused);
+        using var sender = new HttpSender(down.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+
+        var result = sender.Send(Batch(1), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal(1, sender.Attempts);
     }
 
     [Fact]
