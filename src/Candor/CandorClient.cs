@@ -32,7 +32,6 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly EventCatalog _catalog;
     private readonly Lazy<Redactor> _redactor;
-
     private readonly Lazy<EventContext> _context;
     private readonly EventQueue? _queue;
     private readonly DeliveryLoop? _loop;

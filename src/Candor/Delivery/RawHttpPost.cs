@@ -177,12 +177,7 @@ internal static class RawHttpPost
         }
 
         // Readable before we asked anything means the server closed (or reset) the idle connection.
-        if (socket.Poll(0, SelectMode.SelectRead))
-        {
-            return false;
-        }
-
-        return true;
+        return !socket.Poll(0, SelectMode.SelectRead);
     }
 
     private static void Connect(Socket socket, IPEndPoint endpoint, TimeSpan timeout)

@@ -216,16 +216,14 @@ internal sealed partial class Redactor
         while (at >= 0)
         {
             var end = at + word.Length;
+            var next = at + 1;
             if ((at == 0 || !char.IsLetterOrDigit(value[at - 1])) && (end == value.Length || !char.IsLetterOrDigit(value[end])))
             {
                 result.Append(value, copied, at - copied).Append(placeholder);
-                copied = end;
-                at = end < value.Length ? value.IndexOf(word, end, StringComparison.OrdinalIgnoreCase) : -1;
+                copied = next = end;
             }
-            else
-            {
-                at = at + 1 < value.Length ? value.IndexOf(word, at + 1, StringComparison.OrdinalIgnoreCase) : -1;
-            }
+
+            at = value.IndexOf(word, next, StringComparison.OrdinalIgnoreCase);
         }
 
         return copied == 0 ? value : result.Append(value, copied, value.Length - copied).ToString();
