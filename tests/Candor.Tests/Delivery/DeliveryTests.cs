@@ -138,13 +138,7 @@ public sealed class DeliveryTests
     public async Task WhenTheCollectorIsDownEventsAreSpooledAndTheNextClientDeliversThemWithTheirIds()
     {
         using var environment = new TemporaryHomeEnvironment();
-        await using (var down = new FaultyServer(Fault.ConnectionRefused))
-        {
-            var first = TestClients.Create(TestClients.Options(down.BaseAddress), environment);
-            first.Track("tick", new EventProperty("i", 1));
-            first.Track("tick", new EventProperty("i", 2));
-            first.Dispose();
-        }
+        await SpoolWhileTheCollectorIsDownAsync(environment, TelemetryLevel.Anonymous, 1, 2);
 
         var spooled = Assert.Single(environment.SpoolFiles());
         var spooledIds = JsonDocument.Parse(File.ReadAllText(spooled)).RootElement.GetProperty("events").EnumerateArray()
@@ -165,12 +159,7 @@ public sealed class DeliveryTests
     public async Task WarmUpPreparesDeliveryBeforeAnyEventAndSendsOnlyWhatEarlierRunsSpooled()
     {
         using var environment = new TemporaryHomeEnvironment();
-        await using (var down = new FaultyServer(Fault.ConnectionRefused))
-        {
-            var first = TestClients.Create(TestClients.Options(down.BaseAddress), environment);
-            first.Track("tick", new EventProperty("i", 1));
-            first.Dispose();
-        }
+        await SpoolWhileTheCollectorIsDownAsync(environment, TelemetryLevel.Anonymous, 1);
 
         Assert.Single(environment.SpoolFiles());
         await using var collector = await LoopbackCollector.StartAsync();
@@ -196,12 +185,7 @@ public sealed class DeliveryTests
     public async Task SpooledEventsRecordedUnderAHigherConsentLevelAreDeletedNotSent()
     {
         using var environment = new TemporaryHomeEnvironment();
-        await using (var down = new FaultyServer(Fault.ConnectionRefused))
-        {
-            var identified = TestClients.Create(TestClients.Options(down.BaseAddress), environment, TelemetryLevel.Identified);
-            identified.Track("tick", new EventProperty("i", 1));
-            identified.Dispose();
-        }
+        await SpoolWhileTheCollectorIsDownAsync(environment, TelemetryLevel.Identified, 1);
 
         Assert.Single(environment.SpoolFiles());
         await using var collector = await LoopbackCollector.StartAsync();
@@ -264,5 +248,19 @@ public sealed class DeliveryTests
         var context = Assert.Single(collector.Requests).Batch.Context;
         Assert.NotNull(context.InstallId);
         Assert.Null(context.UserId);
+    }
+
+    /// <summary>One client run at <paramref name="level"/> against a collector that refuses connections:
+    /// its "tick" events (property <c>i</c>) end in the spool.</summary>
+    private static async Task SpoolWhileTheCollectorIsDownAsync(TemporaryHomeEnvironment environment, TelemetryLevel level, params long[] values)
+    {
+        await using var down = new FaultyServer(Fault.ConnectionRefused);
+        var client = TestClients.Create(TestClients.Options(down.BaseAddress), environment, level);
+        foreach (var i in values)
+        {
+            client.Track("tick", new EventProperty("i", i));
+        }
+
+        client.Dispose();
     }
 }
