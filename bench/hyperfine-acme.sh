@@ -28,7 +28,7 @@ out="$PWD/artifacts/bench/acme-run"
 quiet=(-nologo -clp:ErrorsOnly -v:quiet)
 dotnet build samples/Acme.Cli -c Release "${quiet[@]}" >/dev/null
 dotnet build src/Candor.Collector -c Release "${quiet[@]}" >/dev/null
-dotnet publish samples/Acme.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true "${quiet[@]}" -o "$out/r2r" >/dev/null
+dotnet publish samples/Acme.Cli -c Release -r linux-x64 --self-contained false -p:PublishAot=false -p:PublishReadyToRun=true "${quiet[@]}" -o "$out/r2r" >/dev/null
 dotnet publish samples/Acme.Cli -c Release -r linux-x64 -p:PublishAot=true "${quiet[@]}" -o "$out/aot" >/dev/null
 declare -A acme=(
   [jit]="dotnet $PWD/artifacts/bin/Acme.Cli/release/acme.dll"

@@ -22,7 +22,7 @@ out=artifacts/bench/startup
 mkdir -p "$out"
 dotnet build samples/Acme.Cli -c Release -nologo -v:quiet -clp:ErrorsOnly
 dotnet build samples/Acme.Cli -c Release -p:AcmeWithoutCandor=true -nologo -v:quiet -clp:ErrorsOnly
-r2r=(-c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -nologo -v:quiet -clp:ErrorsOnly)
+r2r=(-c Release -r linux-x64 --self-contained false -p:PublishAot=false -p:PublishReadyToRun=true -nologo -v:quiet -clp:ErrorsOnly)
 dotnet publish samples/Acme.Cli "${r2r[@]}" -o "$out/r2r-with-candor"
 dotnet publish samples/Acme.Cli "${r2r[@]}" -p:AcmeWithoutCandor=true -o "$out/r2r-without-candor"
 aot=(-c Release -r linux-x64 -p:PublishAot=true -nologo -v:quiet -clp:ErrorsOnly)
