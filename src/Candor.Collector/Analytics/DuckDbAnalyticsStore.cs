@@ -104,14 +104,18 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
     {
         var (key, where) = AnalyticsSql.DimensionKey(dimension);
+        // Events per (value, install) first, in one pass: small, and enough for both the per-value
+        // install counts that decide the folding and the folded totals (half the time of a distinct
+        // count per value plus a second pass over the events for "other").
         var sql = $"""
-            WITH b AS (SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id FROM ({Base}) WHERE {where}),
-            g AS (SELECT k, count(*) AS events, count(DISTINCT install_id) AS installs FROM b GROUP BY k)
-            SELECT k AS label, events, installs FROM g WHERE installs >= $k
-            UNION ALL
-            SELECT '{AnalyticsConstants.Other}', count(*), count(DISTINCT install_id)
-            FROM b WHERE k IN (SELECT k FROM g WHERE installs < $k) HAVING count(*) > 0
-            ORDER BY installs DESC, events DESC, label
+            WITH per AS MATERIALIZED (
+                SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id, count(*) AS events
+                FROM ({Base}) WHERE {where} GROUP BY ALL),
+            g AS (SELECT k, count(install_id) AS installs FROM per GROUP BY k)
+            SELECT CASE WHEN g.installs >= $k THEN per.k ELSE '{AnalyticsConstants.Other}' END AS label,
+                   sum(per.events)::BIGINT AS events, count(DISTINCT per.install_id) AS installs
+            FROM per JOIN g ON per.k = g.k
+            GROUP BY label ORDER BY installs DESC, events DESC, label
             """;
         return await QueryAsync(sql, query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken,
             extra: [new DuckDBParameter("k", k)]);
@@ -121,17 +125,15 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     {
         // Folded per cell: a version seen by fewer than k installs in one period joins "other" there.
         var sql = $"""
-            WITH b AS (
+            WITH per AS MATERIALIZED (
                 SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period,
                        coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_id
-                FROM ({Base}) WHERE install_id IS NOT NULL),
-            g AS (SELECT period, k, count(DISTINCT install_id) AS installs FROM b GROUP BY period, k)
-            SELECT period, k AS label, installs FROM g WHERE installs >= $k
-            UNION ALL
-            SELECT b.period, '{AnalyticsConstants.Other}', count(DISTINCT b.install_id)
-            FROM b SEMI JOIN (SELECT period, k FROM g WHERE installs < $k) s ON b.period = s.period AND b.k = s.k
-            GROUP BY b.period
-            ORDER BY period, label
+                FROM ({Base}) WHERE install_id IS NOT NULL GROUP BY ALL),
+            g AS (SELECT period, k, count(*) AS installs FROM per GROUP BY period, k)
+            SELECT per.period, CASE WHEN g.installs >= $k THEN per.k ELSE '{AnalyticsConstants.Other}' END AS label,
+                   count(DISTINCT per.install_id)
+            FROM per JOIN g ON per.period = g.period AND per.k = g.k
+            GROUP BY per.period, label ORDER BY per.period, label
             """;
         return await QueryAsync(sql, query, r => new SeriesBreakdownPoint(Utc(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)), cancellationToken,
             extra: [new DuckDBParameter("k", k)]);
@@ -184,27 +186,53 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
-        var sql = $"""
-            WITH b AS (
-                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id,
-                       CASE WHEN failed THEN 1 ELSE 0 END AS failed, duration_ms AS duration
-                FROM ({Base}) WHERE {runFilter}),
-            g AS MATERIALIZED (SELECT k, count(*) AS runs, count(DISTINCT install_id) AS installs, sum(failed)::BIGINT AS failures,
-                         quantile_cont(duration, [0.5, 0.95]) AS q
-                  FROM b GROUP BY k)
-            SELECT k AS label, runs, installs, failures, q[1], q[2] FROM g WHERE installs >= $k
-            UNION ALL
-            SELECT '{AnalyticsConstants.Other}', count(*), count(DISTINCT install_id), sum(failed)::BIGINT,
-                   quantile_cont(duration, 0.5), quantile_cont(duration, 0.95)
-            FROM b WHERE k IN (SELECT k FROM g WHERE installs < $k) HAVING count(*) > 0
-            ORDER BY 2 DESC, label
+        var runs = $"""
+            runs AS (
+                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id, failed, duration_ms AS v
+                FROM ({Base}) WHERE {runFilter})
             """;
-        return await QueryAsync(sql, query, r =>
+        // Usually every label has k installs or more, and one pass over the runs answers. Only when
+        // some label has fewer is the "other" row (percentiles over the pooled runs) needed, and
+        // then the query below, which counts per (label, install) first, computes it.
+        var byLabel = await QueryAsync($"""
+            WITH {runs},
+            counts AS (
+                SELECT k AS label, count(*) AS runs, count(DISTINCT install_id) AS installs, count(*) FILTER (WHERE failed) AS failures
+                FROM runs GROUP BY k),
+            histogram AS (SELECT k AS label, v, count(*) AS n FROM runs WHERE v IS NOT NULL GROUP BY k, v),
+            {AnalyticsSql.HistogramPercentiles("histogram")}
+            SELECT counts.label, runs, installs, failures, p50, p95
+            FROM counts LEFT JOIN percentiles ON percentiles.label = counts.label
+            ORDER BY runs DESC, counts.label
+            """, query, r => (Row: ReadRun(r), Installs: r.GetInt64(2)), cancellationToken);
+        if (byLabel.All(row => row.Installs >= k))
         {
-            var runs = r.GetInt64(1);
-            var failures = r.GetInt64(3);
-            return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
-        }, cancellationToken, extra: [new DuckDBParameter("k", k)]);
+            return [.. byLabel.Select(row => row.Row)];
+        }
+
+        return await QueryAsync($"""
+            WITH {runs},
+            per AS MATERIALIZED (
+                SELECT k, install_id, count(*) AS runs, count(*) FILTER (WHERE failed) AS failures FROM runs GROUP BY k, install_id),
+            labels AS MATERIALIZED (
+                SELECT k, CASE WHEN count(install_id) >= $k THEN k ELSE '{AnalyticsConstants.Other}' END AS label FROM per GROUP BY k),
+            counts AS (
+                SELECT label, sum(per.runs)::BIGINT AS runs, count(DISTINCT install_id) AS installs, sum(failures)::BIGINT AS failures
+                FROM per JOIN labels ON per.k = labels.k GROUP BY label),
+            histogram AS (
+                SELECT label, v, count(*) AS n FROM runs JOIN labels ON runs.k = labels.k WHERE v IS NOT NULL GROUP BY label, v),
+            {AnalyticsSql.HistogramPercentiles("histogram")}
+            SELECT counts.label, runs, installs, failures, p50, p95
+            FROM counts LEFT JOIN percentiles ON percentiles.label = counts.label
+            ORDER BY runs DESC, counts.label
+            """, query, ReadRun, cancellationToken, extra: [new DuckDBParameter("k", k)]);
+    }
+
+    private static CommandRow ReadRun(DbDataReader r)
+    {
+        var runs = r.GetInt64(1);
+        var failures = r.GetInt64(3);
+        return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, D(r, 4), D(r, 5));
     }
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(

@@ -135,7 +135,9 @@ public abstract class AnalyticsStoreContractTests
         Assert.Equal((6L, 2L), (@new.Runs, @new.Failures));
         Assert.Equal(1.0 / 3, @new.FailureRate, 6);
         Assert.Equal(300, @new.P95Ms);
-        Assert.Equal(1, Assert.Single(rows, r => r.Command == "other").Runs);
+        // The folded row's percentiles come from its own runs: secret-cmd's one run of 50 ms.
+        var other = Assert.Single(rows, r => r.Command == "other");
+        Assert.Equal((1L, 50.0, 50.0), (other.Runs, other.P50Ms, other.P95Ms));
         Assert.DoesNotContain(rows, r => r.Command == "secret-cmd");
     }
 
@@ -148,7 +150,9 @@ public abstract class AnalyticsStoreContractTests
         var sync = Assert.Single(await store.OperationsAsync(All with { Product = "beta" }, K, default));
 
         Assert.Equal(("sync", 8L, 8L, 3L), (sync.Command, sync.Runs, sync.Installs, sync.Failures));
+        // percentile_cont: rank 0.5·7 = 3.5 lies between 40 and 50; rank 0.95·7 = 6.65 between 70 and 80.
         Assert.Equal(45, sync.P50Ms!.Value, 6);
+        Assert.Equal(76.5, sync.P95Ms!.Value, 6);
     }
 
     [Fact]
