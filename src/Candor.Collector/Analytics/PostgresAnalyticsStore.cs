@@ -243,15 +243,25 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
-        // Usually every label has k installs or more, and one scan of the runs answers. Only when
-        // some label has fewer is the exact "other" row (percentiles over the pooled runs) needed,
-        // and then the query below, which reads the runs twice, computes it.
+        // Usually every label has k installs or more, and one scan of the runs answers: grouping
+        // sets count runs per (label, install) and per (label, duration) in that one scan, and the
+        // percentiles come from the duration histogram (AnalyticsSql.HistogramPercentiles) instead
+        // of sorting every run. Only when some label has fewer installs is the exact "other" row
+        // (percentiles over the pooled runs) needed, and then the query below computes it.
         var byLabel = await QueryAsync($"""
-            SELECT coalesce(subject, '{Unknown}') COLLATE "C" AS label, count(*) AS runs, count(DISTINCT install_id) AS installs,
-                   count(*) FILTER (WHERE failed) AS failures,
-                   percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_ms) AS p
-            FROM events WHERE {Base} AND {runFilter}
-            GROUP BY 1 ORDER BY 2 DESC, label
+            WITH sets AS MATERIALIZED (
+                SELECT coalesce(subject, '{Unknown}') AS k, install_id, duration_ms AS v, GROUPING(duration_ms) AS per_install,
+                       count(*) AS n, count(*) FILTER (WHERE failed) AS failures
+                FROM events WHERE {Base} AND {runFilter}
+                GROUP BY GROUPING SETS ((coalesce(subject, '{Unknown}'), install_id), (coalesce(subject, '{Unknown}'), duration_ms))),
+            counts AS (
+                SELECT k AS label, sum(n)::bigint AS runs, count(install_id) AS installs, sum(failures)::bigint AS failures
+                FROM sets WHERE per_install = 1 GROUP BY k),
+            histogram AS (SELECT k AS label, v, n FROM sets WHERE per_install = 0 AND v IS NOT NULL),
+            {AnalyticsSql.HistogramPercentiles("histogram")}
+            SELECT counts.label COLLATE "C" AS label, runs, installs, failures, ARRAY[p50, p95] AS p
+            FROM counts LEFT JOIN percentiles ON percentiles.label = counts.label
+            ORDER BY runs DESC, label
             """, query, r => (Row: ReadRun(r), Installs: r.GetInt64(2)), cancellationToken);
         if (byLabel.All(row => row.Installs >= k))
         {
