@@ -47,6 +47,48 @@ internal static class AnalyticsSql
             FROM ranks)
         """;
 
+    /// <summary>The longest range, in days, that daily active installs count with a per-install
+    /// bitmap of active days (one bit a day in a BIGINT, the sign bit unused).</summary>
+    public const int MaxBitmapDays = 62;
+
+    /// <summary>
+    /// Daily active installs over <paramref name="days"/> days from <paramref name="perInstall"/>,
+    /// a relation of (install_id, active) where bit i of active is set when the install has an
+    /// event on day i: one row, column i = installs active on day i. Counting a day's installs this
+    /// way costs one aggregation per install instead of one per (day, install) pair (1.3 million
+    /// pairs for 50k installs over 30 days).
+    /// </summary>
+    public static string DayBitCounts(string perInstall, int days) =>
+        "SELECT " + string.Join(", ", Enumerable.Range(0, days).Select(i =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"count(*) FILTER (WHERE (active & (CAST(1 AS BIGINT) << {i})) <> 0)")))
+        + $" FROM {perInstall}";
+
+    /// <summary>The first day of a daily series over the query's range and how many days it spans,
+    /// or null when the span is too long for <see cref="DayBitCounts"/>.</summary>
+    public static (DateTime FirstDay, int Days)? BitmapDays(AnalyticsQuery query)
+    {
+        var first = query.From.UtcDateTime.Date;
+        var days = (int)Math.Ceiling((query.To.UtcDateTime - first).TotalDays);
+        return days is > 0 and <= MaxBitmapDays ? (first, days) : null;
+    }
+
+    /// <summary>The series <see cref="DayBitCounts"/> describes, without its empty days (as the
+    /// general query, which only finds days with events).</summary>
+    public static IReadOnlyList<SeriesPoint> DailySeries(System.Data.Common.DbDataReader row, DateTime firstDay)
+    {
+        var points = new List<SeriesPoint>();
+        for (var i = 0; i < row.FieldCount; i++)
+        {
+            var installs = row.GetInt64(i);
+            if (installs > 0)
+            {
+                points.Add(new SeriesPoint(new DateTimeOffset(firstDay.AddDays(i), TimeSpan.Zero), installs));
+            }
+        }
+
+        return points;
+    }
+
     public static string Part(Interval interval) => interval switch
     {
         Interval.Day => "day",

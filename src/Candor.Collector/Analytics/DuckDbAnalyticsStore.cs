@@ -54,10 +54,23 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         return rows[0];
     }
 
-    public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
-        await QueryAsync(
+    public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken)
+    {
+        if (interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (firstDay, days))
+        {
+            var perInstall = $"""
+                (SELECT install_id, bit_or(CAST(1 AS BIGINT) << CAST(date_diff('day', $day0, event_time) AS INTEGER)) AS active
+                 FROM ({Base}) WHERE install_id IS NOT NULL GROUP BY install_id)
+                """;
+            var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, days), query, r => AnalyticsSql.DailySeries(r, firstDay), cancellationToken,
+                extra: [new DuckDBParameter("day0", firstDay)]);
+            return rows[0];
+        }
+
+        return await QueryAsync(
             $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period, install_id FROM ({Base})) GROUP BY period ORDER BY period",
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
+    }
 
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(

@@ -98,8 +98,20 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         return rows[0];
     }
 
-    public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
-        await QueryAsync(
+    public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken)
+    {
+        if (interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (firstDay, days))
+        {
+            var perInstall = $"""
+                (SELECT install_id, bit_or(CAST(1 AS BIGINT) << ((event_time AT TIME ZONE 'UTC')::date - @day0)) AS active
+                 FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY install_id) p
+                """;
+            var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, days), query, r => AnalyticsSql.DailySeries(r, firstDay), cancellationToken,
+                extra: [new NpgsqlParameter("day0", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(firstDay) }]);
+            return rows[0];
+        }
+
+        return await QueryAsync(
             $"""
             SELECT period, count(install_id) FROM (
                 SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time, 'UTC') AS period, install_id
@@ -107,6 +119,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             GROUP BY period ORDER BY period
             """,
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
+    }
 
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(

@@ -37,6 +37,24 @@ public abstract class AnalyticsStoreContractTests
             days.Select(p => (p.Period.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), p.Installs)));
     }
 
+    [Theory]
+    [InlineData(2026, 10, 1)]   // 51 days: counted with a bitmap of active days per install
+    [InlineData(2026, 8, 1)]    // 112 days: longer than a bitmap holds, counted per (day, install)
+    [InlineData(2026, 10, 20)]  // a range that starts on an active day mid-way through the data
+    public async Task DailyActiveInstallsAreTheSameWhicheverWayTheRangeIsCounted(int year, int month, int day)
+    {
+        var store = await StoreAsync();
+        var from = new DateTimeOffset(year, month, day, 0, 0, 0, TimeSpan.Zero);
+
+        var days = await store.ActiveInstallsAsync(All with { From = from }, Interval.Day, default);
+
+        (string, long)[] all = [("2026-10-01", 6L), ("2026-10-20", 6L), ("2026-11-01", 5L), ("2026-11-02", 1L), ("2026-11-10", 1L)];
+        Assert.Equal(
+            all.Where(p => string.CompareOrdinal(p.Item1, from.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)) >= 0),
+            days.Select(p => (p.Period.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), p.Installs)));
+        Assert.All(days, p => Assert.Equal(TimeSpan.Zero, p.Period.Offset));
+    }
+
     [Fact]
     public async Task MonthlyActiveInstallsAreTrueDistinctCountsNotAveragesOfDays()
     {
