@@ -53,7 +53,16 @@ public abstract class AnalyticsBenchmarksBase
     }
 
     [GlobalCleanup]
-    public void Cleanup() => (_store as IDisposable)?.Dispose();
+    public void Cleanup()
+    {
+        (_store as IDisposable)?.Dispose();
+        CloseStore();
+    }
+
+    /// <summary>Releases what <see cref="OpenStore"/> opened besides the analytics store.</summary>
+    private protected virtual void CloseStore()
+    {
+    }
 
     [Benchmark] public Task Summary() => _store.SummaryAsync(_query, default);
     [Benchmark] public Task ActiveDaily() => _store.ActiveInstallsAsync(_query, Interval.Day, default);
@@ -98,14 +107,26 @@ public abstract class AnalyticsBenchmarksBase
 /// </summary>
 public class AnalyticsQueryBenchmarks : AnalyticsBenchmarksBase
 {
+    private DuckDbEventStore? _events;
+
     private protected override IAnalyticsStore OpenStore()
     {
         var path = GeneratedStore.EnsureAsync(EventCount).GetAwaiter().GetResult();
         var bytes = new FileInfo(path).Length;
         Console.WriteLine($"// Storage: {bytes:N0} bytes for {EventCount:N0} events = {(double)bytes / EventCount:F1} bytes per event ({path})");
-        // As the collector opens it: the analytics store's default connection pool.
+        // As the collector opens it: the event store first, which sets DuckDB's memory limit for the
+        // whole database (the collector's default unless CANDOR_BENCH_DUCKDB_MEMORY says otherwise;
+        // analytics queries share it), then the analytics store with its default connection pool.
+        var memoryLimit = Environment.GetEnvironmentVariable("CANDOR_BENCH_DUCKDB_MEMORY") is { Length: > 0 } limit
+            ? limit
+            : new Candor.Collector.CollectorOptions().DuckDbMemoryLimit;
+        Console.WriteLine($"// DuckDB memory_limit: {memoryLimit}");
+        _events = new DuckDbEventStore(path, memoryLimit);
+        _events.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         return new DuckDbAnalyticsStore(path);
     }
+
+    private protected override void CloseStore() => _events?.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
 
 /// <summary>Generates a realistic store with DuckDB itself (fast, reproducible: fixed seed).</summary>

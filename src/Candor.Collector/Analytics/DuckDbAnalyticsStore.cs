@@ -199,8 +199,11 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 
     private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
+        // Read twice below (counts and histogram): DuckDB would otherwise keep all runs in range in
+        // memory between the two, and under the collector's 64 MB memory limit spill them to disk
+        // (measured: Commands 680 -> 400 ms at 10M events). Scanning twice is cheaper.
         var runs = $"""
-            runs AS (
+            runs AS NOT MATERIALIZED (
                 SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id, failed, duration_ms AS v
                 FROM ({Base}) WHERE {runFilter})
             """;
