@@ -2,8 +2,9 @@ namespace Candor.Collector.Analytics;
 
 /// <summary>
 /// The SQL fragments both analytics stores share: the whitelisted dimension map (a dimension's
-/// key expression and the rows it applies to) and the date_trunc part of an interval. Both DuckDB
-/// and PostgreSQL accept this spelling.
+/// key expression and the rows it applies to), the date_trunc part of an interval, exact
+/// percentiles from a histogram, and daily active installs from per-install bitmaps of active
+/// days. Both DuckDB and PostgreSQL accept this spelling, so both stores give the same answers.
 /// </summary>
 internal static class AnalyticsSql
 {
