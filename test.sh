@@ -13,6 +13,7 @@ APT_NEEDS=(
   "/usr/lib/postgresql/*/bin/pg_ctl:postgresql"
   "script:bsdutils"  # a pseudo-terminal for the first-run question test (ConsentTerminalTests)
   "/usr/bin/chromium:chromium"
+  "clang:clang"      # Native AOT: the acme tool package test compiles acme ahead of time
 )
 
 missing=()

@@ -17,7 +17,9 @@ internal static partial class ProgramProcess
 
     public static ProcessStartInfo StartInfo(string assemblyPath, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment)
     {
-        var info = new ProcessStartInfo("dotnet")
+        // An assembly runs through the dotnet host; anything else (a Native AOT build) runs directly.
+        var native = !assemblyPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var info = new ProcessStartInfo(native ? assemblyPath : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardInput = true,
@@ -27,7 +29,11 @@ internal static partial class ProgramProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(assemblyPath);
+        if (!native)
+        {
+            info.ArgumentList.Add(assemblyPath);
+        }
+
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -80,7 +86,7 @@ internal static partial class ProgramProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(assemblyPath)} {string.Join(' ', process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout}.");
+            throw new TimeoutException($"{Path.GetFileName(assemblyPath)} {string.Join(' ', arguments)} did not exit within {timeout}.");
         }
 
         stopwatch.Stop();
