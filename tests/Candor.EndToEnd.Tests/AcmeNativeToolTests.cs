@@ -69,34 +69,9 @@ public sealed class AcmeNativeToolTests
 
     private static async Task DotnetAsync(string workingDirectory, Dictionary<string, string?> environment, params string[] arguments)
     {
-        using var process = new System.Diagnostics.Process
-        {
-            StartInfo = new System.Diagnostics.ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = workingDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            },
-        };
-        foreach (var argument in arguments)
-        {
-            process.StartInfo.ArgumentList.Add(argument);
-        }
-
-        process.StartInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        process.StartInfo.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (key, value) in environment)
-        {
-            process.StartInfo.Environment[key] = value;
-        }
-
-        process.Start();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(PackTimeout);
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output}\n{await errors}");
+        environment["DOTNET_NOLOGO"] = "1";
+        var result = await ProgramProcess.RunAsync("dotnet", arguments, workingDirectory, environment, PackTimeout);
+        Assert.True(result.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited with {result.ExitCode}:\n{result.StandardOutput}\n{result.StandardError}");
     }
 }
 

@@ -17,7 +17,7 @@ internal static partial class ProgramProcess
 
     public static ProcessStartInfo StartInfo(string assemblyPath, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment)
     {
-        // An assembly runs through the dotnet host; anything else (a Native AOT build) runs directly.
+        // An assembly runs through the dotnet host; anything else (a Native AOT build, or dotnet itself) runs directly.
         var native = !assemblyPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var info = new ProcessStartInfo(native ? assemblyPath : "dotnet")
         {

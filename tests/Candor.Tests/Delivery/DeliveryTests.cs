@@ -181,6 +181,7 @@ public sealed class DeliveryTests
         warm.Dispose();
 
         Assert.Equal([1L], collector.Events.Select(e => e.Properties!["i"].AsInteger));
+        Assert.Empty(environment.SpoolFiles());
     }
 
     [Fact]
