@@ -6,9 +6,10 @@ namespace Candor.Collector.Analytics;
 /// <summary>
 /// Analytics over the DuckDB event table. Reads use their own connections to the database the
 /// ingest path writes, so dashboards never wait behind the writer. SQL text is constant: filters
-/// are always present and switched off by NULL parameters, and dimensions come from a fixed map.
+/// are always present and switched off by NULL parameters, dimensions come from a fixed map, and
+/// install counts take one of two fixed forms (see <see cref="Installs"/>).
 /// </summary>
-internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
+internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
 {
     private const string Filter = """
         product = $product
@@ -24,12 +25,37 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     // Every query starts from this: the product's events in range, matching the filters.
     private const string Base = $"SELECT * FROM events WHERE {Filter} AND {InRange}";
 
+    /// <summary>
+    /// The number of distinct installs among the rows, exactly. Written as a marker that
+    /// <see cref="QueryAsync"/> turns into a bitmap over the dense install numbers the writer gives
+    /// (DuckDbEventStore.NumberInstallsAsync) and its count of set bits — measured at 10M events:
+    /// command runs per label 332 -> 85 ms, daily actives 171 -> 68 ms, against
+    /// count(DISTINCT install_id) — sized by the highest install number, read in the same snapshot
+    /// as the query. Beyond a limit (a million installs by default) a bitmap per group would be too
+    /// large for the memory limit, and it becomes count(DISTINCT) over the numbers.
+    /// </summary>
+    private static string Installs(string column = "install_seq") => $"/*installs*/({column})";
+
+    private string CountInstalls(string sql, int highest) =>
+        InstallsMarker().Replace(sql, m => highest <= _bitmapInstallLimit
+            ? $"coalesce(bit_count(bitstring_agg({m.Groups[1].Value}, 1, {Math.Max(1, highest)})), 0)"
+            : $"count(DISTINCT {m.Groups[1].Value})");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/\*installs\*/\(([a-z_.]+)\)")]
+    private static partial System.Text.RegularExpressions.Regex InstallsMarker();
+
     private readonly string _connectionString;
     private readonly SemaphoreSlim _pool;
     private readonly Stack<DuckDBConnection> _idle = new();
 
-    public DuckDbAnalyticsStore(string databasePath, int connections = 2)
+    private readonly int _bitmapInstallLimit;
+
+    /// <param name="databasePath">The DuckDB file.</param>
+    /// <param name="connections">How many queries run at once.</param>
+    /// <param name="bitmapInstallLimit">The most installs counted with bitmaps (2^20: 128 KB per group).</param>
+    public DuckDbAnalyticsStore(string databasePath, int connections = 2, int bitmapInstallLimit = 1 << 20)
     {
+        _bitmapInstallLimit = bitmapInstallLimit;
         _connectionString = $"Data Source={databasePath}";
         _pool = new SemaphoreSlim(connections, connections);
     }
@@ -42,9 +68,9 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var sql = $"""
             WITH base AS ({Base}),
             firsts AS (
-                SELECT install_id, min(event_time) AS first_seen
-                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
-            SELECT count(*), count(DISTINCT install_id),
+                SELECT install_seq, min(event_time) AS first_seen
+                FROM events WHERE {Filter} AND install_seq IS NOT NULL AND event_time < $to GROUP BY install_seq)
+            SELECT count(*), {Installs()},
                    (SELECT count(*) FROM firsts WHERE first_seen >= $from),
                    count(*) FILTER (WHERE name = 'command'),
                    coalesce(avg(CASE WHEN failed THEN 1.0 ELSE 0.0 END) FILTER (WHERE name = 'command'), 0)
@@ -59,8 +85,8 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         if (interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (firstDay, days))
         {
             var perInstall = $"""
-                (SELECT install_id, bit_or(CAST(1 AS BIGINT) << CAST(date_diff('day', $day0, event_time) AS INTEGER)) AS active
-                 FROM ({Base}) WHERE install_id IS NOT NULL GROUP BY install_id)
+                (SELECT install_seq, bit_or(CAST(1 AS BIGINT) << CAST(date_diff('day', $day0, event_time) AS INTEGER)) AS active
+                 FROM ({Base}) WHERE install_seq IS NOT NULL GROUP BY install_seq)
                 """;
             var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, days), query, r => AnalyticsSql.DailySeries(r, firstDay), cancellationToken,
                 extra: [new DuckDBParameter("day0", firstDay)]);
@@ -68,7 +94,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         }
 
         return await QueryAsync(
-            $"SELECT period, count(install_id) FROM (SELECT DISTINCT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period, install_id FROM ({Base})) GROUP BY period ORDER BY period",
+            $"SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period, {Installs()} FROM ({Base}) GROUP BY period ORDER BY period",
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
     }
 
@@ -76,8 +102,8 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         await QueryAsync(
             $"""
             WITH firsts AS (
-                SELECT install_id, min(event_time) AS first_seen
-                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $to GROUP BY install_id)
+                SELECT install_seq, min(event_time) AS first_seen
+                FROM events WHERE {Filter} AND install_seq IS NOT NULL AND event_time < $to GROUP BY install_seq)
             SELECT date_trunc('{AnalyticsSql.Part(interval)}', first_seen) AS period, count(*)
             FROM firsts WHERE first_seen >= $from GROUP BY period ORDER BY period
             """,
@@ -87,8 +113,8 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
     {
         var sql = $"""
             WITH installs AS (
-                SELECT install_id, min(event_time) AS first_seen, max(event_time) AS last_seen
-                FROM events WHERE {Filter} AND install_id IS NOT NULL AND event_time < $asof GROUP BY install_id),
+                SELECT install_seq, min(event_time) AS first_seen, max(event_time) AS last_seen
+                FROM events WHERE {Filter} AND install_seq IS NOT NULL AND event_time < $asof GROUP BY install_seq),
             cohort AS (SELECT * FROM installs WHERE first_seen >= $from AND first_seen < $to)
             SELECT
                 count(*),
@@ -122,11 +148,11 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         // count per value plus a second pass over the events for "other").
         var sql = $"""
             WITH per AS MATERIALIZED (
-                SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_id, count(*) AS events
+                SELECT coalesce(CAST({key} AS VARCHAR), '{AnalyticsConstants.Unknown}') AS k, install_seq, count(*) AS events
                 FROM ({Base}) WHERE {where} GROUP BY ALL),
-            g AS (SELECT k, count(install_id) AS installs FROM per GROUP BY k)
+            g AS (SELECT k, count(install_seq) AS installs FROM per GROUP BY k)
             SELECT CASE WHEN g.installs >= $k THEN per.k ELSE '{AnalyticsConstants.Other}' END AS label,
-                   sum(per.events)::BIGINT AS events, count(DISTINCT per.install_id) AS installs
+                   sum(per.events)::BIGINT AS events, {Installs("per.install_seq")} AS installs
             FROM per JOIN g ON per.k = g.k
             GROUP BY label ORDER BY installs DESC, events DESC, label
             """;
@@ -140,11 +166,11 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var sql = $"""
             WITH per AS MATERIALIZED (
                 SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time) AS period,
-                       coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_id
-                FROM ({Base}) WHERE install_id IS NOT NULL GROUP BY ALL),
+                       coalesce(product_version, '{AnalyticsConstants.Unknown}') AS k, install_seq
+                FROM ({Base}) WHERE install_seq IS NOT NULL GROUP BY ALL),
             g AS (SELECT period, k, count(*) AS installs FROM per GROUP BY period, k)
             SELECT per.period, CASE WHEN g.installs >= $k THEN per.k ELSE '{AnalyticsConstants.Other}' END AS label,
-                   count(DISTINCT per.install_id)
+                   {Installs("per.install_seq")}
             FROM per JOIN g ON per.period = g.period AND per.k = g.k
             GROUP BY per.period, label ORDER BY per.period, label
             """;
@@ -204,7 +230,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         // (measured: Commands 680 -> 400 ms at 10M events). Scanning twice is cheaper.
         var runs = $"""
             runs AS NOT MATERIALIZED (
-                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_id, failed, duration_ms AS v
+                SELECT coalesce(subject, '{AnalyticsConstants.Unknown}') AS k, install_seq, failed, duration_ms AS v
                 FROM ({Base}) WHERE {runFilter})
             """;
         // Usually every label has k installs or more, and one pass over the runs answers. Only when
@@ -213,7 +239,7 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var byLabel = await QueryAsync($"""
             WITH {runs},
             counts AS (
-                SELECT k AS label, count(*) AS runs, count(DISTINCT install_id) AS installs, count(*) FILTER (WHERE failed) AS failures
+                SELECT k AS label, count(*) AS runs, {Installs()} AS installs, count(*) FILTER (WHERE failed) AS failures
                 FROM runs GROUP BY k),
             histogram AS (SELECT k AS label, v, count(*) AS n FROM runs WHERE v IS NOT NULL GROUP BY k, v),
             {AnalyticsSql.HistogramPercentiles("histogram")}
@@ -229,11 +255,11 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         return await QueryAsync($"""
             WITH {runs},
             per AS MATERIALIZED (
-                SELECT k, install_id, count(*) AS runs, count(*) FILTER (WHERE failed) AS failures FROM runs GROUP BY k, install_id),
+                SELECT k, install_seq, count(*) AS runs, count(*) FILTER (WHERE failed) AS failures FROM runs GROUP BY k, install_seq),
             labels AS MATERIALIZED (
-                SELECT k, CASE WHEN count(install_id) >= $k THEN k ELSE '{AnalyticsConstants.Other}' END AS label FROM per GROUP BY k),
+                SELECT k, CASE WHEN count(install_seq) >= $k THEN k ELSE '{AnalyticsConstants.Other}' END AS label FROM per GROUP BY k),
             counts AS (
-                SELECT label, sum(per.runs)::BIGINT AS runs, count(DISTINCT install_id) AS installs, sum(failures)::BIGINT AS failures
+                SELECT label, sum(per.runs)::BIGINT AS runs, {Installs()} AS installs, sum(failures)::BIGINT AS failures
                 FROM per JOIN labels ON per.k = labels.k GROUP BY label),
             histogram AS (
                 SELECT label, v, count(*) AS n FROM runs JOIN labels ON runs.k = labels.k WHERE v IS NOT NULL GROUP BY label, v),
@@ -258,7 +284,19 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
         var connection = await RentAsync(cancellationToken);
         try
         {
+            // The install count's form depends on the highest install number: read it in the same
+            // transaction (snapshot) as the query, so the query sees no install beyond it.
+            using var transaction = sql.Contains("/*installs*/", StringComparison.Ordinal) ? connection.BeginTransaction() : null;
+            if (transaction is not null)
+            {
+                using var max = connection.CreateCommand();
+                max.Transaction = transaction;
+                max.CommandText = "SELECT coalesce(max(seq), 0) FROM install_numbers";
+                sql = CountInstalls(sql, Convert.ToInt32(await max.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             using var command = connection.CreateCommand();
+            command.Transaction = transaction;
             command.CommandText = sql;
             if (query is not null)
             {
@@ -281,11 +319,15 @@ internal sealed class DuckDbAnalyticsStore : IAnalyticsStore, IDisposable
             }
 
             var list = new List<T>();
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                list.Add(read(reader));
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    list.Add(read(reader));
+                }
             }
+
+            transaction?.Commit();
 
             return list;
         }

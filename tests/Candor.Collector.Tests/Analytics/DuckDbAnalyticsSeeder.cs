@@ -17,6 +17,11 @@ internal static class DuckDbAnalyticsSeeder
         await store.WriteAsync([], rejected, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Appends the seed rows to a file made as before install numbers existed (no install_seq
+    /// column), then opens the real store again, which adds the column and numbers the installs:
+    /// the upgrade path every older file takes.
+    /// </summary>
     public static async Task SeedAsync(string databasePath, IEnumerable<SeedEvent> events)
     {
         await using (var store = new DuckDbEventStore(databasePath))
@@ -24,8 +29,23 @@ internal static class DuckDbAnalyticsSeeder
             await store.InitializeAsync(CancellationToken.None);
         }
 
+        Append(databasePath, events);
+        await using (var store = new DuckDbEventStore(databasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+    }
+
+    private static void Append(string databasePath, IEnumerable<SeedEvent> events)
+    {
         using var connection = new DuckDBConnection($"Data Source={databasePath}");
         connection.Open();
+        using (var drop = connection.CreateCommand())
+        {
+            drop.CommandText = "ALTER TABLE events DROP COLUMN install_seq";
+            drop.ExecuteNonQuery();
+        }
+
         using var appender = connection.CreateAppender("events");
         foreach (var e in events)
         {

@@ -3,7 +3,7 @@ using Candor.TestSupport;
 
 namespace Candor.Collector.Tests.Analytics;
 
-/// <summary>The analytics contract on a real DuckDB file, seeded once for the class.</summary>
+/// <summary>The analytics contract on a real DuckDB file, seeded once for the class; installs counted with bitmaps.</summary>
 public sealed class DuckDbAnalyticsStoreTests : AnalyticsStoreContractTests, IClassFixture<DuckDbAnalyticsStoreTests.Seeded>
 {
     private readonly Seeded _seeded;
@@ -12,8 +12,11 @@ public sealed class DuckDbAnalyticsStoreTests : AnalyticsStoreContractTests, ICl
 
     private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync();
 
-    public sealed class Seeded : IDisposable
+    public class Seeded : IDisposable
     {
+        /// <summary>The most installs the store counts with bitmaps.</summary>
+        private protected virtual int BitmapInstallLimit => 1 << 20;
+
         private readonly TemporaryDirectory _directory = new("candor-analytics");
         private readonly SemaphoreSlim _gate = new(1, 1);
         private DuckDbAnalyticsStore? _store;
@@ -27,7 +30,7 @@ public sealed class DuckDbAnalyticsStoreTests : AnalyticsStoreContractTests, ICl
                 {
                     var path = _directory.Combine("candor.duckdb");
                     await DuckDbAnalyticsSeeder.SeedAsync(path, AnalyticsSeed.Events(Now));
-                    _store = new DuckDbAnalyticsStore(path);
+                    _store = new DuckDbAnalyticsStore(path, bitmapInstallLimit: BitmapInstallLimit);
                 }
 
                 return _store;
@@ -43,6 +46,22 @@ public sealed class DuckDbAnalyticsStoreTests : AnalyticsStoreContractTests, ICl
             _store?.Dispose();
             _gate.Dispose();
             _directory.Dispose();
+            GC.SuppressFinalize(this);
         }
+    }
+}
+
+/// <summary>The same contract with every install count as count(DISTINCT), the form for more installs than bitmaps suit.</summary>
+public sealed class DuckDbAnalyticsStoreWithoutBitmapsTests : AnalyticsStoreContractTests, IClassFixture<DuckDbAnalyticsStoreWithoutBitmapsTests.SeededWithoutBitmaps>
+{
+    private readonly SeededWithoutBitmaps _seeded;
+
+    public DuckDbAnalyticsStoreWithoutBitmapsTests(SeededWithoutBitmaps seeded) => _seeded = seeded;
+
+    private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync();
+
+    public sealed class SeededWithoutBitmaps : DuckDbAnalyticsStoreTests.Seeded
+    {
+        private protected override int BitmapInstallLimit => 0;
     }
 }
