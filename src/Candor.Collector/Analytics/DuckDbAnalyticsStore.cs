@@ -67,9 +67,7 @@ internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposabl
     {
         var sql = $"""
             WITH base AS ({Base}),
-            firsts AS (
-                SELECT install_seq, min(event_time) AS first_seen
-                FROM events WHERE {Filter} AND install_seq IS NOT NULL AND event_time < $to GROUP BY install_seq)
+            {Firsts(query)}
             SELECT count(*), {Installs()},
                    (SELECT count(*) FROM firsts WHERE first_seen >= $from),
                    count(*) FILTER (WHERE name = 'command'),
@@ -101,13 +99,25 @@ internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposabl
     public async Task<IReadOnlyList<SeriesPoint>> NewInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken) =>
         await QueryAsync(
             $"""
-            WITH firsts AS (
-                SELECT install_seq, min(event_time) AS first_seen
-                FROM events WHERE {Filter} AND install_seq IS NOT NULL AND event_time < $to GROUP BY install_seq)
+            WITH {Firsts(query)}
             SELECT date_trunc('{AnalyticsSql.Part(interval)}', first_seen) AS period, count(*)
             FROM firsts WHERE first_seen >= $from GROUP BY period ORDER BY period
             """,
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken);
+
+    /// <summary>
+    /// <c>firsts</c>: each install's first event matching the filters (before <c>$to</c>). Without
+    /// filters that is the first-seen time the writer keeps per install (DuckDbEventStore's
+    /// install_numbers), one row per install instead of a scan of every install's history.
+    /// </summary>
+    private static string Firsts(AnalyticsQuery query) =>
+        query is { Version: null, Os: null, Ci: null, Country: null, Command: null }
+            ? "firsts AS (SELECT seq AS install_seq, first_seen FROM install_numbers WHERE product = $product AND first_seen < $to)"
+            : $"""
+              firsts AS (
+                  SELECT install_seq, min(event_time) AS first_seen
+                  FROM events WHERE {Filter} AND install_seq IS NOT NULL AND event_time < $to GROUP BY install_seq)
+              """;
 
     public async Task<RetentionFigures> RetentionAsync(AnalyticsQuery query, DateTimeOffset asOf, CancellationToken cancellationToken)
     {

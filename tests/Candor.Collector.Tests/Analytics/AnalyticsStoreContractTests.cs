@@ -76,6 +76,10 @@ public abstract class AnalyticsStoreContractTests
         Assert.Equal([6L, 5L, 1L], days.Select(p => p.Installs));
         var november = All with { From = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero) };
         Assert.Equal(6, (await store.SummaryAsync(november, default)).NewInstalls);
+        // Installs first seen after the range are not new in it.
+        var october = All with { To = november.From };
+        Assert.Equal([6L], (await store.NewInstallsAsync(october, Interval.Day, default)).Select(p => p.Installs));
+        Assert.Equal(6, (await store.SummaryAsync(october, default)).NewInstalls);
     }
 
     [Fact]

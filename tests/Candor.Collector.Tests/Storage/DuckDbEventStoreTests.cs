@@ -20,9 +20,11 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
     }
 
     [Fact]
-    public async Task TheWriterNumbersEachInstallOnceAcrossGroupsAndRestartsAndTheAnalyticsCountThem()
+    public async Task TheWriterNumbersEachInstallOnceAcrossGroupsAndRestartsKeepsItsFirstEventAndTheAnalyticsCountThem()
     {
         var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        // A spooled event of install a, sent late: its first event moves earlier.
+        var late = For(a, DateTimeOffset.UtcNow.AddMinutes(-30));
         await using (var store = new DuckDbEventStore(DatabasePath))
         {
             await store.InitializeAsync(CancellationToken.None);
@@ -36,12 +38,18 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         await using (var reopened = new DuckDbEventStore(DatabasePath))
         {
             await reopened.InitializeAsync(CancellationToken.None);
-            await reopened.WriteAsync([For(c), For(a)], [], CancellationToken.None);
+            await reopened.WriteAsync([For(c), late], [], CancellationToken.None);
         }
 
         Assert.Equal(
             [(a, 1), (b, 2), (c, 3)],
             Rows("SELECT install_id, seq FROM install_numbers ORDER BY seq", r => (r.GetGuid(0), r.GetInt32(1))));
+        Assert.Equal(
+            Rows("SELECT install_id, min(event_time) FROM events WHERE install_id IS NOT NULL GROUP BY install_id ORDER BY install_id", r => (r.GetGuid(0), r.GetDateTime(1))),
+            Rows("SELECT install_id, first_seen FROM install_numbers ORDER BY install_id", r => (r.GetGuid(0), r.GetDateTime(1))));
+        Assert.Equal(
+            late.Time.UtcDateTime.Ticks / 10,
+            Rows("SELECT first_seen FROM install_numbers WHERE seq = 1", r => r.GetDateTime(0).Ticks / 10).Single());
         Assert.Equal(
             [(a, 1, 4L), (b, 2, 2L), (c, 3, 1L), ((Guid?)null, (int?)null, 1L)],
             Rows("SELECT install_id, install_seq, count(*) FROM events GROUP BY ALL ORDER BY install_seq NULLS LAST",
@@ -55,9 +63,9 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         Assert.Equal(3, summary.NewInstalls);
     }
 
-    private static EventRecord For(Guid? install)
+    private static EventRecord For(Guid? install, DateTimeOffset? time = null)
     {
-        var record = Record("acme");
+        var record = Record("acme", time: time);
         record.Context.InstallId = install;
         return record;
     }

@@ -204,13 +204,13 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.True(await store.IsReachableAsync(CancellationToken.None));
     }
 
-    internal static EventRecord Record(string product, Guid? id = null) => new()
+    internal static EventRecord Record(string product, Guid? id = null, DateTimeOffset? time = null) => new()
     {
         Product = product,
         Id = id ?? Guid.CreateVersion7(),
         Name = "command",
         SchemaVersion = "1-0-0",
-        Time = DateTimeOffset.UtcNow.AddSeconds(-2),
+        Time = time ?? DateTimeOffset.UtcNow.AddSeconds(-2),
         ReceivedAt = DateTimeOffset.UtcNow,
         Context = new EventContext
         {

@@ -67,9 +67,7 @@ internal sealed class DuckDbEventStore : IEventStore
     private readonly int _recentIdCapacity;
     private RecentIdFilter? _recent;
 
-    // Install id -> install number (see InstallNumbers), kept by the single writer.
-    private readonly Dictionary<Guid, int> _installNumbers = [];
-    private int _lastInstallNumber;
+    private readonly InstallNumbers _installNumbers = new();
 
     /// <param name="databasePath">The DuckDB file.</param>
     /// <param name="memoryLimit">DuckDB's memory_limit.</param>
@@ -111,7 +109,7 @@ internal sealed class DuckDbEventStore : IEventStore
             ALTER TABLE events ADD COLUMN IF NOT EXISTS duration_ms DOUBLE;
             ALTER TABLE events ADD COLUMN IF NOT EXISTS failed BOOLEAN;
             ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code VARCHAR;
-            CREATE TABLE IF NOT EXISTS install_numbers (install_id UUID NOT NULL, seq INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS install_numbers (product VARCHAR NOT NULL, install_id UUID NOT NULL, seq INTEGER NOT NULL, first_seen TIMESTAMP NOT NULL);
             CREATE TABLE IF NOT EXISTS quarantine (
                 product VARCHAR NOT NULL,
                 event_id UUID,
@@ -145,13 +143,11 @@ internal sealed class DuckDbEventStore : IEventStore
     }
 
     /// <summary>
-    /// Install numbers: every install id gets a small dense number (1, 2, 3, … in order of first
-    /// arrival) in the <c>install_numbers</c> table, and each event carries it in <c>install_seq</c>. The
-    /// analytics count distinct installs as a bitmap over these numbers (<c>bitstring_agg</c>), which
-    /// is exact and several times faster than hashing UUIDs. A file from before install numbers gets
-    /// the column and its numbers here, in one transaction (so a crash leaves it as it was; measured:
-    /// 4 s for 10M events); afterwards the writer numbers new installs in the same transaction as
-    /// their first events, so the two tables never disagree.
+    /// Install numbers (see <see cref="InstallNumbers"/>): the <c>install_numbers</c> table holds a
+    /// small dense number and the first event's time per (product, install id), and each event
+    /// carries its install's number in <c>install_seq</c>. A file from before install numbers gets
+    /// the column and the table's rows here, in one transaction (so a crash leaves it as it was);
+    /// afterwards the writer keeps both in the same transaction as the events.
     /// </summary>
     private async Task NumberInstallsAsync(CancellationToken cancellationToken)
     {
@@ -160,10 +156,11 @@ internal sealed class DuckDbEventStore : IEventStore
             await ExecuteAsync(_writer, """
                 ALTER TABLE events ADD COLUMN install_seq INTEGER;
                 INSERT INTO install_numbers
-                SELECT install_id, row_number() OVER (ORDER BY first_received, install_id)
-                FROM (SELECT install_id, min(received_at) AS first_received FROM events WHERE install_id IS NOT NULL GROUP BY install_id);
+                SELECT product, install_id, row_number() OVER (ORDER BY first_received, product, install_id), first_seen
+                FROM (SELECT product, install_id, min(received_at) AS first_received, min(event_time) AS first_seen
+                      FROM events WHERE install_id IS NOT NULL GROUP BY product, install_id);
                 UPDATE events SET install_seq = install_numbers.seq FROM install_numbers
-                WHERE events.install_id = install_numbers.install_id;
+                WHERE events.product = install_numbers.product AND events.install_id = install_numbers.install_id;
                 """, cancellationToken);
             transaction.Commit();
         }
@@ -172,13 +169,11 @@ internal sealed class DuckDbEventStore : IEventStore
     private async Task LoadInstallNumbersAsync(CancellationToken cancellationToken)
     {
         using var command = _writer.CreateCommand();
-        command.CommandText = "SELECT install_id, seq FROM install_numbers";
+        command.CommandText = "SELECT product, install_id, seq, first_seen FROM install_numbers";
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var seq = reader.GetInt32(1);
-            _installNumbers[reader.GetGuid(0)] = seq;
-            _lastInstallNumber = Math.Max(_lastInstallNumber, seq);
+            _installNumbers.Load(reader.GetString(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetDateTime(3));
         }
     }
 
@@ -194,20 +189,15 @@ internal sealed class DuckDbEventStore : IEventStore
 
         var recent = _recent;
         var duplicate = new bool[events.Count];
-        var newInstalls = new List<(Guid Id, int Seq)>();
+        var installs = new InstallNumbers.GroupChanges();
         try
         {
-            WriteGroup(events, quarantine, duplicate, recent, newInstalls, cancellationToken);
+            WriteGroup(events, quarantine, duplicate, recent, installs, cancellationToken);
         }
         catch
         {
-            // Rolled back: the numbers given out in this group were not stored.
-            foreach (var (id, _) in newInstalls)
-            {
-                _installNumbers.Remove(id);
-            }
-
-            _lastInstallNumber -= newInstalls.Count;
+            // Rolled back: what this group changed in the install numbers was not stored.
+            _installNumbers.Undo(installs);
             throw;
         }
 
@@ -222,26 +212,9 @@ internal sealed class DuckDbEventStore : IEventStore
         return duplicate;
     }
 
-    private int? InstallNumber(Guid? installId, List<(Guid Id, int Seq)> newInstalls)
-    {
-        if (installId is not { } id)
-        {
-            return null;
-        }
-
-        if (!_installNumbers.TryGetValue(id, out var seq))
-        {
-            seq = ++_lastInstallNumber;
-            _installNumbers[id] = seq;
-            newInstalls.Add((id, seq));
-        }
-
-        return seq;
-    }
-
     private void WriteGroup(
         IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, bool[] duplicate, RecentIdFilter recent,
-        List<(Guid Id, int Seq)> newInstalls, CancellationToken cancellationToken)
+        InstallNumbers.GroupChanges installs, CancellationToken cancellationToken)
     {
         using var transaction = _writer.BeginTransaction();
         // DuckDB's calls complete synchronously.
@@ -266,18 +239,28 @@ internal sealed class DuckDbEventStore : IEventStore
                     .AppendValue(c.Ci).AppendValue(c.CiName).AppendValue(e.PropertiesJson)
                     .AppendValue(e.Country).AppendValue(e.Region).AppendValue(e.IpPseudonym)
                     .AppendValue(e.Analytics.Subject).AppendValue(e.Analytics.DurationMs).AppendValue(e.Analytics.Failed).AppendValue(e.Analytics.ErrorCode)
-                    .AppendValue(InstallNumber(c.InstallId, newInstalls))
+                    .AppendValue(_installNumbers.Number(e.Product, c.InstallId, e.Time.UtcDateTime, installs))
                     .EndRow();
             }
         }
 
-        if (newInstalls.Count > 0)
+        if (installs.Added.Count > 0)
         {
             using var appender = _writer.CreateAppender("install_numbers");
-            foreach (var (id, seq) in newInstalls)
+            foreach (var entry in installs.Added)
             {
-                appender.CreateRow().AppendValue(id).AppendValue(seq).EndRow();
+                appender.CreateRow().AppendValue(entry.Product).AppendValue(entry.Install).AppendValue(entry.Number).AppendValue(entry.FirstSeen).EndRow();
             }
+        }
+
+        foreach (var (entry, _) in installs.Earlier)
+        {
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE install_numbers SET first_seen = $1 WHERE seq = $2";
+            Add(command, entry.FirstSeen);
+            Add(command, entry.Number);
+            command.ExecuteNonQuery();
         }
 
         if (quarantine.Count > 0)
