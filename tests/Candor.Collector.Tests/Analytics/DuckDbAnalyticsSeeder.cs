@@ -22,7 +22,10 @@ internal static class DuckDbAnalyticsSeeder
     /// column), then opens the real store again, which adds the column and numbers the installs:
     /// the upgrade path every older file takes.
     /// </summary>
-    public static async Task SeedAsync(string databasePath, IEnumerable<SeedEvent> events)
+    /// <param name="databasePath">The file.</param>
+    /// <param name="events">The seed.</param>
+    /// <param name="upgrade">False leaves the file as an older collector wrote it.</param>
+    public static async Task SeedAsync(string databasePath, IEnumerable<SeedEvent> events, bool upgrade = true)
     {
         await using (var store = new DuckDbEventStore(databasePath))
         {
@@ -30,8 +33,9 @@ internal static class DuckDbAnalyticsSeeder
         }
 
         Append(databasePath, events);
-        await using (var store = new DuckDbEventStore(databasePath))
+        if (upgrade)
         {
+            await using var store = new DuckDbEventStore(databasePath);
             await store.InitializeAsync(CancellationToken.None);
         }
     }

@@ -29,6 +29,19 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
         Assert.DoesNotContain("secret-cmd", result.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReportUpgradesAFileWrittenByAnOlderCollectorAsTheCollectorWould()
+    {
+        using var directory = new TemporaryDirectory("candor-cli-old");
+        var path = directory.Combine("candor.duckdb");
+        await DuckDbAnalyticsSeeder.SeedAsync(path, AnalyticsSeed.Events(DateTime.UtcNow), upgrade: false);
+
+        var result = await RunAsync("report", "--database", path, "--product", "acme", "--from", "2026-10-01", "--to", "2026-11-20");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Active installs 12", result.StandardOutput.Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
+    }
+
     [Theory]
     [InlineData("parquet")]
     [InlineData("csv")]
