@@ -34,9 +34,11 @@ internal static class ExportCommand
                 await connection.OpenAsync(cancellationToken);
                 using var copy = connection.CreateCommand();
                 // The format is one of two constants; every value, the path included, is a parameter.
+                // Every column but the install number, the collector's internal key (absent from
+                // files of older collectors, hence a filter rather than EXCLUDE).
                 copy.CommandText = $"""
                     COPY (
-                        SELECT * FROM events
+                        SELECT COLUMNS(c -> c <> 'install_seq') FROM events
                         WHERE ($product IS NULL OR product = $product)
                           AND ($from IS NULL OR event_time >= $from)
                           AND ($to IS NULL OR event_time < $to)

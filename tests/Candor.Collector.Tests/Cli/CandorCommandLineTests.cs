@@ -66,6 +66,15 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
         Assert.Equal(24, reader.GetInt64(0));
         Assert.Equal(6, reader.GetInt64(1));
         Assert.Equal(new DateTime(2026, 10, 1, 9, 0, 0), reader.GetDateTime(2));
+        reader.Close();
+        // The events' columns, without the collector's internal install number.
+        command.CommandText = format == "parquet"
+            ? "SELECT list(column_name) FROM (DESCRIBE SELECT * FROM read_parquet($path))"
+            : "SELECT list(column_name) FROM (DESCRIBE SELECT * FROM read_csv($path, header = true))";
+        var columns = ((System.Collections.IEnumerable)command.ExecuteScalar()!).Cast<string>().ToList();
+        Assert.Contains("install_id", columns);
+        Assert.Contains("event_time", columns);
+        Assert.DoesNotContain("install_seq", columns);
     }
 
     [Fact]
