@@ -63,6 +63,29 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         Assert.Equal(3, summary.NewInstalls);
     }
 
+    [Fact]
+    public async Task AGroupThatFailsGivesBackTheInstallNumbersItTook()
+    {
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        await using (var store = new DuckDbEventStore(DatabasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            var broken = new QuarantineRecord
+            {
+                Product = "acme",
+                ReasonCode = null!, // NOT NULL in the table: the group's transaction fails
+                Message = "m",
+                ReceivedAt = DateTimeOffset.UtcNow,
+                EventJson = "{}",
+            };
+            await Assert.ThrowsAnyAsync<Exception>(() => store.WriteAsync([For(a)], [broken], CancellationToken.None));
+            await store.WriteAsync([For(b)], [], CancellationToken.None);
+        }
+
+        Assert.Equal([(b, 1)], Rows("SELECT install_id, seq FROM install_numbers", r => (r.GetGuid(0), r.GetInt32(1))));
+        Assert.Equal([b], Rows("SELECT install_id FROM events", r => r.GetGuid(0)));
+    }
+
     private static EventRecord For(Guid? install, DateTimeOffset? time = null)
     {
         var record = Record("acme", time: time);

@@ -247,19 +247,21 @@ internal sealed class DuckDbEventStore : IEventStore
         if (installs.Added.Count > 0)
         {
             using var appender = _writer.CreateAppender("install_numbers");
-            foreach (var entry in installs.Added)
+            foreach (var key in installs.Added)
             {
-                appender.CreateRow().AppendValue(entry.Product).AppendValue(entry.Install).AppendValue(entry.Number).AppendValue(entry.FirstSeen).EndRow();
+                var install = _installNumbers[key];
+                appender.CreateRow().AppendValue(key.Product).AppendValue(key.Install).AppendValue(install.Number).AppendValue(install.FirstSeen).EndRow();
             }
         }
 
-        foreach (var (entry, _) in installs.Earlier)
+        foreach (var (key, _) in installs.Earlier)
         {
+            var install = _installNumbers[key];
             using var command = _writer.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "UPDATE install_numbers SET first_seen = $1 WHERE seq = $2";
-            Add(command, entry.FirstSeen);
-            Add(command, entry.Number);
+            Add(command, install.FirstSeen);
+            Add(command, install.Number);
             command.ExecuteNonQuery();
         }
 
