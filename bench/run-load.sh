@@ -5,6 +5,8 @@
 #   bench/run-load.sh [duckdb|postgres] [seconds] [concurrency] [rate events/s, 0 = unpaced]
 #
 # Extra collector settings go in CANDOR_LOAD_ARGS, e.g. CANDOR_LOAD_ARGS="--Candor:DuckDbMemoryLimit=128MB".
+# Extra environment for the collector process only (not the load generator) goes in CANDOR_COLLECTOR_ENV,
+# e.g. CANDOR_COLLECTOR_ENV="DOTNET_GCgen0size=0x4000000".
 #
 # For postgres, set CANDOR_BENCH_PG to a connection string, or leave it unset and the script starts a
 # throwaway cluster (Debian's postgresql package, as ./test.sh installs it) on a free loopback port
@@ -42,7 +44,7 @@ if [[ "$storage" == postgres ]]; then
   args+=(--Candor:Storage=postgres --Candor:ConnectionString="$CANDOR_BENCH_PG")
 fi
 
-ASPNETCORE_ENVIRONMENT=Production dotnet artifacts/bin/Candor.Collector/release/Candor.Collector.dll "${args[@]}" &
+env ${CANDOR_COLLECTOR_ENV:-} ASPNETCORE_ENVIRONMENT=Production dotnet artifacts/bin/Candor.Collector/release/Candor.Collector.dll "${args[@]}" &
 collector=$!
 trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$data"; cleanup_pg' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
