@@ -44,6 +44,7 @@ if [[ "$storage" == postgres ]]; then
   args+=(--Candor:Storage=postgres --Candor:ConnectionString="$CANDOR_BENCH_PG")
 fi
 
+# shellcheck disable=SC2086
 env ${CANDOR_COLLECTOR_ENV:-} ASPNETCORE_ENVIRONMENT=Production dotnet artifacts/bin/Candor.Collector/release/Candor.Collector.dll "${args[@]}" &
 collector=$!
 trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$data"; cleanup_pg' EXIT
