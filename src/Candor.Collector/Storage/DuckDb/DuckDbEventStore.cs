@@ -192,7 +192,7 @@ internal sealed class DuckDbEventStore : IEventStore
         var installs = new InstallNumbers.GroupChanges();
         try
         {
-            WriteGroup(events, quarantine, duplicate, recent, installs, cancellationToken);
+            await WriteGroupAsync(events, quarantine, duplicate, recent, installs, cancellationToken);
         }
         catch
         {
@@ -212,13 +212,12 @@ internal sealed class DuckDbEventStore : IEventStore
         return duplicate;
     }
 
-    private void WriteGroup(
+    private async Task WriteGroupAsync(
         IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, bool[] duplicate, RecentIdFilter recent,
         InstallNumbers.GroupChanges installs, CancellationToken cancellationToken)
     {
         using var transaction = _writer.BeginTransaction();
-        // DuckDB's calls complete synchronously.
-        var stored = FindStoredAsync(events, duplicate, recent, transaction, cancellationToken).GetAwaiter().GetResult();
+        var stored = await FindStoredAsync(events, duplicate, recent, transaction, cancellationToken);
         using (var appender = _writer.CreateAppender("events"))
         {
             for (var i = 0; i < events.Count; i++)

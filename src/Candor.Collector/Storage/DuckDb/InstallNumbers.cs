@@ -14,8 +14,6 @@ internal sealed class InstallNumbers
     private readonly Dictionary<string, string> _products = new(StringComparer.Ordinal);
     private int _last;
 
-    public int Count => _installs.Count;
-
     /// <summary>An install's number and the time of its earliest stored event.</summary>
     public Install this[(string Product, Guid Install) key] => _installs[key];
 
@@ -37,9 +35,10 @@ internal sealed class InstallNumbers
             return null;
         }
 
-        var key = (Shared(product), id);
+        var key = (product, id);
         if (!_installs.TryGetValue(key, out var known))
         {
+            key = (Shared(product), id);
             _installs[key] = new Install(++_last, eventTime);
             changes.Added.Add(key);
             changes.Touched.Add(key);
@@ -74,7 +73,7 @@ internal sealed class InstallNumbers
         }
     }
 
-    // One string per product for all its keys (each request parses its own copy of the name).
+    // One string per product for all the keys it adds (each request parses its own copy of the name).
     private string Shared(string product)
     {
         if (!_products.TryGetValue(product, out var shared))
