@@ -23,7 +23,7 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
     public Outcome Check(EventBatch batch, TelemetryEvent e, DateTimeOffset receivedAt, ClientFacts facts)
     {
         var product = batch.Context.Product;
-        string? schemaRef = string.IsNullOrEmpty(e.Name) ? null : $"{product}/{e.Name}/{e.Version ?? "latest"}";
+        EventSchema? schema = null;
         if (e.Id == Guid.Empty || string.IsNullOrWhiteSpace(e.Name) || e.Time == default)
         {
             return Reject(ErrorCodes.InvalidEvent, "An event needs an id, a name and a time.");
@@ -34,16 +34,16 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             return Reject(ErrorCodes.StringTooLong, $"The event name or version is longer than {options.MaxStringLength} characters.");
         }
 
-        var schema = schemas.Find(product, e.Name, e.Version);
+        schema = schemas.Find(product, e.Name, e.Version);
         if (schema is null)
         {
-            return Reject(ErrorCodes.UnknownSchema, $"No schema {schemaRef} is registered.");
+            return Reject(ErrorCodes.UnknownSchema, $"No schema {SchemaRef()} is registered.");
         }
 
-        schemaRef = schema.Reference;
         if (e.Properties is not null)
         {
-            foreach (var (key, value) in e.Properties)
+            // Deserialized batches hold a Dictionary: enumerate it as one, without boxing an enumerator per event.
+            foreach (var (key, value) in e.Properties as Dictionary<string, PropertyValue> ?? new Dictionary<string, PropertyValue>(e.Properties))
             {
                 if (value.AsString?.Length > options.MaxStringLength || key.Length > options.MaxStringLength)
                 {
@@ -75,7 +75,7 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             Product = product,
             Id = e.Id,
             Name = e.Name,
-            SchemaVersion = schema.Version.ToString(),
+            SchemaVersion = schema.VersionText,
             Time = time,
             ReceivedAt = receivedAt,
             Context = batch.Context,
@@ -92,10 +92,13 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             EventId = e.Id == Guid.Empty ? null : e.Id,
             ReasonCode = code,
             Message = message,
-            SchemaRef = schemaRef,
+            SchemaRef = SchemaRef(),
             ReceivedAt = receivedAt,
             EventJson = Truncate(JsonSerializer.Serialize(e, ProtocolJsonContext.Default.TelemetryEvent), options.QuarantineEventChars),
         });
+
+        // product/name/version as resolved, else as asked for; only rejections need it.
+        string? SchemaRef() => schema?.Reference ?? (string.IsNullOrEmpty(e.Name) ? null : $"{product}/{e.Name}/{e.Version ?? "latest"}");
     }
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];

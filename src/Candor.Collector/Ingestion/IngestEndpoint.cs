@@ -31,7 +31,7 @@ internal static partial class IngestEndpoint
             // The load generator's baseline: the same HTTP and gzip work, then nothing.
             endpoints.MapPost("/v1/discard", async (HttpContext http) =>
             {
-                var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted);
+                using var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted);
                 return body.Error ?? Results.Json(new IngestResponse(), ProtocolJsonContext.Default.IngestResponse);
             });
         }
@@ -67,31 +67,34 @@ internal static partial class IngestEndpoint
             return Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidWriteKey, "The write key is not valid.");
         }
 
-        var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted);
-        if (body.Error is { } bodyError)
-        {
-            return bodyError;
-        }
-
-        if (!Utf8.IsValid(body.Bytes.Span))
-        {
-            return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidUtf8, "The body is not valid UTF-8.");
-        }
-
         EventBatch? batch;
-        try
+        // The body's buffer goes back to the pool as soon as it is parsed, not after the commit.
+        using (var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted))
         {
-            batch = JsonSerializer.Deserialize(body.Bytes.Span, ProtocolJsonContext.Default.EventBatch);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
-        {
-            if (NestsDeeperThan(body.Bytes.Span, MaxJsonDepth))
+            if (body.Error is { } bodyError)
             {
-                return Error(StatusCodes.Status400BadRequest, ErrorCodes.NestingTooDeep, $"The JSON may nest at most {MaxJsonDepth} levels deep.");
+                return bodyError;
             }
 
-            // The exception text names a position, never echoes the body.
-            return Error(StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody, "The body is not a valid event batch: " + ex.Message);
+            if (!Utf8.IsValid(body.Bytes.Span))
+            {
+                return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidUtf8, "The body is not valid UTF-8.");
+            }
+
+            try
+            {
+                batch = JsonSerializer.Deserialize(body.Bytes.Span, ProtocolJsonContext.Default.EventBatch);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+            {
+                if (NestsDeeperThan(body.Bytes.Span, MaxJsonDepth))
+                {
+                    return Error(StatusCodes.Status400BadRequest, ErrorCodes.NestingTooDeep, $"The JSON may nest at most {MaxJsonDepth} levels deep.");
+                }
+
+                // The exception text names a position, never echoes the body.
+                return Error(StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody, "The body is not a valid event batch: " + ex.Message);
+            }
         }
 
         if (batch is null || batch.Context is null || string.IsNullOrWhiteSpace(batch.Context.Product))

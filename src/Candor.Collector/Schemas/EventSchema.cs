@@ -35,6 +35,8 @@ internal sealed class EventSchema
         Product = product;
         Name = name;
         Version = version;
+        VersionText = version.ToString();
+        Reference = $"{product}/{name}/{VersionText}";
         _schema = schema;
         _required = [.. schema.RequiredProperties];
         _additionalAllowed = schema.AllowAdditionalProperties;
@@ -47,7 +49,10 @@ internal sealed class EventSchema
 
     public SchemaVersion Version { get; }
 
-    public string Reference => $"{Product}/{Name}/{Version}";
+    /// <summary><see cref="Version"/> as stored with each event (made once, not per event).</summary>
+    public string VersionText { get; }
+
+    public string Reference { get; }
 
     /// <summary>Whether validation uses the compiled check (true) or NJsonSchema's validator.</summary>
     public bool IsCompiled => _rules is not null;
@@ -81,7 +86,8 @@ internal sealed class EventSchema
 
         if (properties is not null)
         {
-            foreach (var (key, value) in properties)
+            // Deserialized batches hold a Dictionary: enumerate it as one, without boxing an enumerator per event.
+            foreach (var (key, value) in properties as Dictionary<string, PropertyValue> ?? new Dictionary<string, PropertyValue>(properties))
             {
                 if (!_rules.TryGetValue(key, out var rule))
                 {
