@@ -11,6 +11,7 @@ namespace Candor.Collector;
 [JsonSerializable(typeof(IReadOnlyList<StoredEvent>))]
 [JsonSerializable(typeof(IReadOnlyList<QuarantineRecord>))]
 [JsonSerializable(typeof(IDictionary<string, PropertyValue>))]
+[JsonSerializable(typeof(Dictionary<string, PropertyValue>))]
 [JsonSerializable(typeof(HealthResponse))]
 internal sealed partial class CollectorJsonContext : JsonSerializerContext;
 

@@ -79,7 +79,13 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             Time = time,
             ReceivedAt = receivedAt,
             Context = batch.Context,
-            PropertiesJson = e.Properties is null ? null : JsonSerializer.Serialize(e.Properties, CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+            PropertiesJson = e.Properties switch
+            {
+                null => null,
+                // As its concrete type: the interface's converter boxes an enumerator per event.
+                Dictionary<string, PropertyValue> dictionary => JsonSerializer.Serialize(dictionary, CollectorJsonContext.Default.DictionaryStringPropertyValue),
+                var other => JsonSerializer.Serialize(other, CollectorJsonContext.Default.IDictionaryStringPropertyValue),
+            },
             Country = facts.Country,
             Region = facts.Region,
             IpPseudonym = facts.IpPseudonym,

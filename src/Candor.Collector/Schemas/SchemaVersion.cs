@@ -7,22 +7,25 @@ internal readonly record struct SchemaVersion(int Model, int Revision, int Addit
 {
     public static bool TryParse(string? text, out SchemaVersion version)
     {
+        // Spans, not Split: ingest parses the version of every event.
         version = default;
-        var parts = text?.Split('-');
-        if (parts is not { Length: 3 })
-        {
-            return false;
-        }
-
-        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var model) || model < 1 ||
-            !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ||
-            !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var addition))
+        var rest = text.AsSpan();
+        if (!TakePart(ref rest, out var model) || model < 1 || !TakePart(ref rest, out var revision) || !TakePart(ref rest, out var addition) || rest.Length > 0 || text![^1] == '-')
         {
             return false;
         }
 
         version = new SchemaVersion(model, revision, addition);
         return true;
+    }
+
+    // The number before the next '-' (or the end), and the text after that '-'.
+    private static bool TakePart(ref ReadOnlySpan<char> rest, out int value)
+    {
+        var dash = rest.IndexOf('-');
+        var part = dash < 0 ? rest : rest[..dash];
+        rest = dash < 0 ? [] : rest[(dash + 1)..];
+        return int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
     public int CompareTo(SchemaVersion other) =>
