@@ -5,6 +5,7 @@
 #   bench/run-load.sh [duckdb|postgres] [seconds] [concurrency] [rate events/s, 0 = unpaced]
 #
 # Extra collector settings go in CANDOR_LOAD_ARGS, e.g. CANDOR_LOAD_ARGS="--Candor:DuckDbMemoryLimit=128MB".
+# CANDOR_LOAD_MODE=events skips the read-and-discard phase (for quick A/B runs of the same phase).
 # Extra environment for the collector process only (not the load generator) goes in CANDOR_COLLECTOR_ENV,
 # e.g. CANDOR_COLLECTOR_ENV="DOTNET_GCgen0size=0x4000000".
 #
@@ -51,6 +52,6 @@ trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$d
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
 dotnet artifacts/bin/Candor.LoadGenerator/release/Candor.LoadGenerator.dll --url "http://127.0.0.1:$port" --write-key $key \
-  --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --collector-pid $collector || status=$?
+  --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --mode "${CANDOR_LOAD_MODE:-both}" --collector-pid $collector || status=$?
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^(candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))|dotnet_total_memory_bytes|process_working_set_bytes)' || true
 exit "${status:-0}"

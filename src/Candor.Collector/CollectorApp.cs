@@ -41,7 +41,7 @@ internal static class CollectorApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IEventStore>(_ => options.IsPostgres
             ? new PostgresEventStore(options.ConnectionString!, options.PostgresWriters)
-            : new DuckDbEventStore(options.ResolvedDatabasePath, options.DuckDbMemoryLimit));
+            : new DuckDbEventStore(options.ResolvedDatabasePath, options.DuckDbMemoryLimit, checkpointWalBytes: options.DuckDbCheckpointBytes));
         builder.Services.AddSingleton<IEventWriter>(s => s.GetRequiredService<IEventStore>());
         builder.Services.AddSingleton<IEventQuery>(s => s.GetRequiredService<IEventStore>());
         builder.Services.AddSingleton<SchemaRegistry>();

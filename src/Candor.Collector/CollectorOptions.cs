@@ -31,6 +31,27 @@ internal sealed class CollectorOptions
     /// <summary>DuckDB's memory limit (its buffer pool and caches), in DuckDB's notation. Default: <c>64MB</c>.</summary>
     public string DuckDbMemoryLimit { get; set; } = "64MB";
 
+    /// <summary>The WAL size at which the collector checkpoints the DuckDB file itself, acknowledging what
+    /// arrives meanwhile from the checkpoint journal (docs/operator-guide.md § Storage); <c>0</c> leaves
+    /// checkpoints to DuckDB, which blocks ingest while it writes them. Default: <c>256MB</c>.</summary>
+    public string DuckDbCheckpointSize { get; set; } = "256MB";
+
+    /// <summary><see cref="DuckDbCheckpointSize"/> in bytes (valid options only).</summary>
+    public long DuckDbCheckpointBytes => SizeInBytes(DuckDbCheckpointSize) ?? 0;
+
+    /// <summary>A size in DuckDB's notation (<c>512KB</c>, <c>256MB</c>, <c>1GB</c>; units of 1024), or <c>0</c>.</summary>
+    internal static long? SizeInBytes(string text)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), "^([0-9]+)\\s*(KB|MB|GB|KiB|MiB|GiB)?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!match.Success || !long.TryParse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return null;
+        }
+
+        var shift = match.Groups[2].Value.ToUpperInvariant() switch { "" => number == 0 ? 0 : -1, "KB" or "KIB" => 10, "MB" or "MIB" => 20, _ => 30 };
+        return shift < 0 || number > (long.MaxValue >> 30) ? null : number << shift;
+    }
+
     /// <summary>The PostgreSQL connection string when <see cref="Storage"/> is <c>postgres</c>. Default: none.</summary>
     public string? ConnectionString { get; set; }
 
@@ -115,6 +136,11 @@ internal sealed class CollectorOptions
         if (!System.Text.RegularExpressions.Regex.IsMatch(DuckDbMemoryLimit, "^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
         {
             errors.Add($"Candor:DuckDbMemoryLimit must be a size such as 128MB or 1GB, not '{DuckDbMemoryLimit}'.");
+        }
+
+        if (SizeInBytes(DuckDbCheckpointSize) is null)
+        {
+            errors.Add($"Candor:DuckDbCheckpointSize must be a size such as 256MB, or 0, not '{DuckDbCheckpointSize}'.");
         }
 
         foreach (var proxy in TrustedProxies)

@@ -86,6 +86,94 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         Assert.Equal([b], Rows("SELECT install_id FROM events", r => r.GetGuid(0)));
     }
 
+    [Fact]
+    public async Task GroupsArrivingDuringACheckpointAreAcknowledgedFromTheJournalThenStoredOnceAfterIt()
+    {
+        var gate = new TaskCompletionSource();
+        var (a1, a2, b1, c1, d1) = (Record("acme"), Record("acme"), Record("acme"), Record("acme"), Record("acme"));
+        await using (var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task })
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            // Any WAL passes a 1-byte threshold: this commit starts a checkpoint, which the gate holds.
+            var first = await store.WriteAsync([a1, a2], [], CancellationToken.None);
+            Assert.Equal([false, false], first);
+
+            var during = await store.WriteAsync([b1, Record("acme", a1.Id), Record("acme", b1.Id)], [], CancellationToken.None);
+            Assert.Equal([false, true, true], during);
+            Assert.True(File.Exists(DatabasePath + ".journal"));
+            Assert.Empty(Rows($"SELECT event_id FROM events WHERE event_id = '{b1.Id}'", r => r.GetGuid(0)));
+            // A duplicate of a journaled event is found in the journal's ids.
+            var next = await store.WriteAsync([Record("acme", b1.Id), c1], [], CancellationToken.None);
+            Assert.Equal([true, false], next);
+
+            gate.SetResult();
+            await store.RunningCheckpoint;
+            var after = await store.WriteAsync([d1], [], CancellationToken.None);
+            Assert.Equal([false], after);
+            Assert.Null(store.LastCheckpointError);
+            Assert.Equal(5, Rows("SELECT count(*) FROM events", r => r.GetInt64(0)).Single());
+        }
+
+        Assert.False(File.Exists(DatabasePath + ".journal"));
+        Assert.Equal(
+            new[] { a1.Id, a2.Id, b1.Id, c1.Id, d1.Id }.Order(),
+            Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+    }
+
+    [Fact]
+    public async Task AJournalLeftByACrashIsAppliedWhenTheStoreOpensWithoutStoringAnythingTwice()
+    {
+        var (stored, journaled, later) = (Record("acme"), Record("acme"), Record("acme"));
+        journaled.Context.KernelRelease = "6.1.0";
+        journaled.Context.CiName = null;
+        journaled = new EventRecord
+        {
+            Product = journaled.Product, Id = journaled.Id, Name = journaled.Name, SchemaVersion = journaled.SchemaVersion,
+            Time = journaled.Time, ReceivedAt = journaled.ReceivedAt, Context = journaled.Context, PropertiesJson = journaled.PropertiesJson,
+            Country = null, Region = "ENG", IpPseudonym = journaled.IpPseudonym,
+            Analytics = new AnalyticsFields("run", 12.5, false, null),
+        };
+        var rejected = new QuarantineRecord
+        {
+            Product = "acme", EventId = Guid.CreateVersion7(), ReasonCode = "unknown_schema", Message = "No schema.",
+            SchemaRef = null, ReceivedAt = DateTimeOffset.UtcNow, EventJson = "{}",
+        };
+        await using (var store = new DuckDbEventStore(DatabasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            await store.WriteAsync([stored], [], CancellationToken.None);
+        }
+
+        // As a crash would leave it: two flushed groups (one already applied before the crash), then
+        // the torn start of a third that was never acknowledged.
+        using (var journal = CheckpointJournal.Create(DatabasePath + ".journal"))
+        {
+            journal.Append([stored, journaled], [rejected]);
+            journal.Append([later], []);
+        }
+
+        await using (var tail = new FileStream(DatabasePath + ".journal", FileMode.Append))
+        {
+            tail.Write([200, 0, 0, 0, 1, 0, 0, 0, 3]);
+        }
+
+        await using (var reopened = new DuckDbEventStore(DatabasePath))
+        {
+            await reopened.InitializeAsync(CancellationToken.None);
+        }
+
+        Assert.False(File.Exists(DatabasePath + ".journal"));
+        Assert.Equal(
+            new[] { stored.Id, journaled.Id, later.Id }.Order(),
+            Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+        Assert.Equal(
+            [("6.1.0", null, null, "ENG", "run", 12.5, false, journaled.PropertiesJson, journaled.Time.UtcDateTime.Ticks / 10)],
+            Rows($"SELECT kernel_release, ci_name, country, region, subject, duration_ms, failed, properties, event_time FROM events WHERE event_id = '{journaled.Id}'",
+                r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetString(4),
+                      r.GetDouble(5), r.GetBoolean(6), r.GetString(7), r.GetDateTime(8).Ticks / 10)));
+        Assert.Equal([(rejected.EventId!.Value, "unknown_schema")], Rows("SELECT event_id, reason_code FROM quarantine", r => (r.GetGuid(0), r.GetString(1))));
+    }
+
     private static EventRecord For(Guid? install, DateTimeOffset? time = null)
     {
         var record = Record("acme", time: time);
