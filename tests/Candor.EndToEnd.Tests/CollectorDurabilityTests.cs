@@ -10,7 +10,7 @@ public sealed class CollectorDurabilityTests
     /// <param name="checkpointSize">The default; and a WAL size so small that the collector checkpoints
     /// every few groups, so the kill also finds events acknowledged from the checkpoint journal.</param>
     [Theory]
-    [InlineData("256MB")]
+    [InlineData("128MB")]
     [InlineData("64KB")]
     public async Task EveryEventAcknowledgedBeforeTheCollectorIsKilledIsStoredAfterItRestarts(string checkpointSize)
     {
