@@ -17,6 +17,14 @@ internal interface IEventWriter
     /// <summary>How many groups may be committed at once: 1 where one connection writes (DuckDB),
     /// more where the database dedups concurrent transactions itself (PostgreSQL's unique key).</summary>
     int ConcurrentWrites { get; }
+
+    /// <summary>Whether the store has work it does between groups (the DuckDB store's checkpoint
+    /// journal to drain); while it has, the writer calls <see cref="CatchUpAsync"/> when idle.</summary>
+    bool HasDeferredWork => false;
+
+    /// <summary>Does what deferred work can be done now. Called on the writer's thread, between groups,
+    /// so it never runs beside <see cref="WriteAsync"/>.</summary>
+    Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The read side of storage: the admin API and readiness.</summary>

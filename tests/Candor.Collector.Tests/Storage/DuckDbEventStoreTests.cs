@@ -121,6 +121,43 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
     }
 
     [Fact]
+    public async Task EventsAcknowledgedFromTheJournalAreStoredOnceTheCheckpointEndsEvenIfNoOtherRequestComes()
+    {
+        var gate = new TaskCompletionSource();
+        await using var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task };
+        await store.InitializeAsync(CancellationToken.None);
+        var writer = new GroupCommitWriter(store, new CollectorOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger<GroupCommitWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        try
+        {
+            var first = new WriteRequest([Record("acme")], []);
+            Assert.True(writer.TryEnqueue(first));
+            await first.Committed; // and a checkpoint starts, held by the gate
+            var journaled = Record("acme");
+            var during = new WriteRequest([journaled], []);
+            Assert.True(writer.TryEnqueue(during));
+            var answer = await during.Committed.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal([false], answer);
+            Assert.True(store.HasDeferredWork);
+
+            gate.SetResult();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (store.HasDeferredWork && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.False(store.HasDeferredWork, "the writer drained the journal while idle");
+            Assert.Equal([journaled.Id], Rows($"SELECT event_id FROM events WHERE event_id = '{journaled.Id}'", r => r.GetGuid(0)));
+            Assert.False(File.Exists(DatabasePath + ".journal"));
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task AJournalLeftByACrashIsAppliedWhenTheStoreOpensWithoutStoringAnythingTwice()
     {
         var (stored, journaled, later) = (Record("acme"), Record("acme"), Record("acme"));

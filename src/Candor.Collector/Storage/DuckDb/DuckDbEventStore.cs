@@ -260,6 +260,25 @@ internal sealed class DuckDbEventStore : IEventStore
         return duplicates;
     }
 
+    /// <summary>A checkpoint running, or its journal not yet drained.</summary>
+    public bool HasDeferredWork => _checkpoint is not null || _draining is not null;
+
+    /// <summary>Once the checkpoint is done, drains its journal without waiting for another group.</summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        if (_checkpoint is { IsCompleted: false })
+        {
+            return;
+        }
+
+        if (_checkpoint is not null)
+        {
+            await FinishCheckpointAsync();
+        }
+
+        await DrainJournalAsync(cancellationToken);
+    }
+
     /// <summary>Commits the group together with the journal's next chunk; the group's events that were
     /// already acknowledged from the journal are its duplicates.</summary>
     private async Task<bool[]> CommitWithJournalChunkAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
