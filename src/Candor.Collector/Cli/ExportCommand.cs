@@ -30,6 +30,14 @@ internal static class ExportCommand
             var isParquet = parseResult.GetValue(format) == "parquet";
             try
             {
+                if (File.Exists(path + ".journal"))
+                {
+                    // A collector that crashed while checkpointing left acknowledged events in its
+                    // checkpoint journal: store them first, as its next start would, so none is missing.
+                    await using var store = new Storage.DuckDb.DuckDbEventStore(path);
+                    await store.InitializeAsync(cancellationToken);
+                }
+
                 using var connection = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
                 await connection.OpenAsync(cancellationToken);
                 using var copy = connection.CreateCommand();

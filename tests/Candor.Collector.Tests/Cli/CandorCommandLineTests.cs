@@ -1,4 +1,6 @@
+using Candor.Collector.Storage.DuckDb;
 using Candor.Collector.Tests.Analytics;
+using Candor.Collector.Tests.Storage;
 using Candor.TestSupport;
 using DuckDB.NET.Data;
 
@@ -75,6 +77,30 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
         Assert.Contains("install_id", columns);
         Assert.Contains("event_time", columns);
         Assert.DoesNotContain("install_seq", columns);
+    }
+
+    [Fact]
+    public async Task ExportIncludesEventsACrashedCollectorLeftInItsCheckpointJournal()
+    {
+        using var directory = new TemporaryDirectory("candor-export-journal");
+        var path = directory.Combine("candor.duckdb");
+        await using (var store = new DuckDbEventStore(path))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            await store.WriteAsync([EventStoreContract.Record("acme")], [], CancellationToken.None);
+        }
+
+        using (var journal = CheckpointJournal.Create(path + ".journal"))
+        {
+            journal.Append([EventStoreContract.Record("acme"), EventStoreContract.Record("acme")], []);
+        }
+
+        var file = directory.Combine("events.csv");
+        var result = await RunAsync("export", "--database", path, "--format", "csv", "--output", file);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Exported 3 events", result.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(path + ".journal"));
     }
 
     [Fact]
