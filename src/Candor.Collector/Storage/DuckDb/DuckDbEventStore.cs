@@ -78,7 +78,7 @@ internal sealed class DuckDbEventStore : IEventStore
     private CheckpointJournal? _journal;
     private CheckpointJournal.Reader? _draining;
     private (List<EventRecord> Events, List<QuarantineRecord> Quarantine)? _chunk;
-    private readonly HashSet<(string, Guid)> _journaledIds = new(MaxJournaledEvents);
+    private readonly HashSet<(string, Guid)> _journaledIds = [];
 
     /// <summary>How many events one checkpoint's journal takes (about 3 s at 50k events/s); later
     /// groups wait for the checkpoint, as they all did before the journal. Bounds the memory the
@@ -264,13 +264,12 @@ internal sealed class DuckDbEventStore : IEventStore
     public bool HasDeferredWork => _checkpoint is not null || _draining is not null;
 
     /// <summary>Once the checkpoint is done, drains its journal without waiting for another group.</summary>
-    public async Task CatchUpAsync(CancellationToken cancellationToken)
-    {
-        if (_checkpoint is { IsCompleted: false })
-        {
-            return;
-        }
+    public Task CatchUpAsync(CancellationToken cancellationToken) =>
+        _checkpoint is { IsCompleted: false } ? Task.CompletedTask : FinishCheckpointAndDrainAsync(cancellationToken);
 
+    /// <summary>Waits for a running checkpoint, then drains the whole journal.</summary>
+    private async Task FinishCheckpointAndDrainAsync(CancellationToken cancellationToken)
+    {
         if (_checkpoint is not null)
         {
             await FinishCheckpointAsync();
@@ -361,6 +360,9 @@ internal sealed class DuckDbEventStore : IEventStore
             return;
         }
 
+        // Sized once, at the first checkpoint (Clear keeps it): a store that never checkpoints (a
+        // small collector, candor report) does not pay for it.
+        _journaledIds.EnsureCapacity(MaxJournaledEvents);
         var gate = CheckpointGate;
         CheckpointGate = null;
         _checkpoint = Task.Run(async () =>
@@ -405,24 +407,10 @@ internal sealed class DuckDbEventStore : IEventStore
     private async Task<bool[]> JournalAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, RecentIdFilter recent, CancellationToken cancellationToken)
     {
         var duplicate = new bool[events.Count];
-        var inGroup = new HashSet<(string, Guid)>(events.Count);
-        var toCheck = new List<Guid>();
-        for (var i = 0; i < events.Count; i++)
-        {
-            var key = (events[i].Product, events[i].Id);
-            if (!inGroup.Add(key) || _journaledIds.Contains(key))
-            {
-                duplicate[i] = true;
-            }
-            else if (!recent.Covers(key.Id) || recent.MayContain(key.Id))
-            {
-                toCheck.Add(key.Id);
-            }
-        }
-
+        var toCheck = ToLookUp(events, duplicate, recent, _journaledIds);
         if (toCheck.Count > 0)
         {
-            var stored = await StoredAmongAsync(toCheck, cancellationToken);
+            var stored = await StoredAmongAsync([.. toCheck.Select(i => events[i].Id)], cancellationToken);
             for (var i = 0; i < events.Count; i++)
             {
                 duplicate[i] |= stored.Contains((events[i].Product, events[i].Id));
@@ -578,6 +566,31 @@ internal sealed class DuckDbEventStore : IEventStore
     }
 
     /// <summary>
+    /// The dedup rule both write paths share: marks in <paramref name="duplicate"/> the events that repeat
+    /// one earlier in the group (or one in <paramref name="alreadyTaken"/>), and returns the indexes of
+    /// those only the table can settle — ids below the recent-id filter's bound or that it may hold.
+    /// </summary>
+    private static List<int> ToLookUp(IReadOnlyList<EventRecord> events, bool[] duplicate, RecentIdFilter recent, HashSet<(string, Guid)>? alreadyTaken)
+    {
+        var firstSeen = new HashSet<(string, Guid)>(events.Count);
+        var toCheck = new List<int>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var key = (events[i].Product, events[i].Id);
+            if (!firstSeen.Add(key) || alreadyTaken?.Contains(key) == true)
+            {
+                duplicate[i] = true;
+            }
+            else if (!recent.Covers(key.Id) || recent.MayContain(key.Id))
+            {
+                toCheck.Add(i);
+            }
+        }
+
+        return toCheck;
+    }
+
+    /// <summary>
     /// Marks repeats within the group in <paramref name="duplicate"/> and returns the ids already in
     /// the table. Only ids the recent-id filter cannot clear are looked up: fresh ids almost never
     /// are. The lookup goes through a temp table and a semi join; ids are UUIDv7, so time-ordered,
@@ -587,29 +600,19 @@ internal sealed class DuckDbEventStore : IEventStore
     private async Task<HashSet<(string, Guid)>> FindStoredAsync(
         IReadOnlyList<EventRecord> events, bool[] duplicate, RecentIdFilter recent, DuckDBTransaction transaction, CancellationToken cancellationToken)
     {
-        var firstSeen = new HashSet<(string, Guid)>(events.Count);
         var stored = new HashSet<(string, Guid)>();
-        var toCheck = 0;
-        using (var ids = _writer.CreateAppender("temp", "main", "incoming_ids"))
-        {
-            for (var i = 0; i < events.Count; i++)
-            {
-                var e = events[i];
-                if (!firstSeen.Add((e.Product, e.Id)))
-                {
-                    duplicate[i] = true;
-                }
-                else if (!recent.Covers(e.Id) || recent.MayContain(e.Id))
-                {
-                    ids.CreateRow().AppendValue(e.Product).AppendValue(e.Id).EndRow();
-                    toCheck++;
-                }
-            }
-        }
-
-        if (toCheck == 0)
+        var toCheck = ToLookUp(events, duplicate, recent, alreadyTaken: null);
+        if (toCheck.Count == 0)
         {
             return stored;
+        }
+
+        using (var ids = _writer.CreateAppender("temp", "main", "incoming_ids"))
+        {
+            foreach (var i in toCheck)
+            {
+                ids.CreateRow().AppendValue(events[i].Product).AppendValue(events[i].Id).EndRow();
+            }
         }
 
         using (var command = _writer.CreateCommand())
@@ -763,12 +766,7 @@ internal sealed class DuckDbEventStore : IEventStore
             try
             {
                 // Drained now rather than at the next open, so the file is complete when it closes.
-                if (_checkpoint is not null)
-                {
-                    await FinishCheckpointAsync();
-                }
-
-                await DrainJournalAsync(CancellationToken.None);
+                await FinishCheckpointAndDrainAsync(CancellationToken.None);
             }
             catch (Exception ex) when (ex is DuckDBException or IOException)
             {
