@@ -1,6 +1,5 @@
 using System.Globalization;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Candor.Collector.Storage.Postgres;
 
@@ -153,19 +152,19 @@ internal sealed class PostgresEventStore : IEventStore
             // makes the later claim a no-op), then the claimed events are copied straight into
             // events, with no staging copy of whole rows.
             await ExecuteAsync(connection, "CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product text NOT NULL, event_id uuid NOT NULL) ON COMMIT DELETE ROWS", cancellationToken);
-            await using (var copy = await connection.BeginBinaryImportAsync("COPY incoming_ids (product, event_id) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            using (var rows = new CopyRowBuffer())
             {
                 for (var i = 0; i < events.Count; i++)
                 {
                     if (!duplicate[i])
                     {
-                        copy.StartRow();
-                        copy.Write(events[i].Product, NpgsqlDbType.Text);
-                        copy.Write(events[i].Id, NpgsqlDbType.Uuid);
+                        rows.StartRow(2);
+                        rows.WriteText(events[i].Product);
+                        rows.WriteUuid(events[i].Id);
                     }
                 }
 
-                await copy.CompleteAsync(cancellationToken);
+                await rows.SendAsync(connection, "COPY incoming_ids (product, event_id) FROM STDIN (FORMAT BINARY)", cancellationToken);
             }
 
             var claimed = new HashSet<(string, Guid)>(candidates);
@@ -193,36 +192,35 @@ internal sealed class PostgresEventStore : IEventStore
 
             if (claimed.Count > 0)
             {
-                await using var copy = await connection.BeginBinaryImportAsync($"COPY events ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+                using var rows = new CopyRowBuffer();
                 for (var i = 0; i < events.Count; i++)
                 {
                     if (!duplicate[i])
                     {
-                        WriteEvent(copy, events[i]);
+                        WriteEvent(rows, events[i]);
                     }
                 }
 
-                await copy.CompleteAsync(cancellationToken);
+                await rows.SendAsync(connection, $"COPY events ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
             }
         }
 
         if (quarantine.Count > 0)
         {
-            await using var copy = await connection.BeginBinaryImportAsync(
-                "COPY quarantine (product, event_id, reason_code, message, schema_ref, received_at, event_json) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            using var rows = new CopyRowBuffer();
             foreach (var q in quarantine)
             {
-                copy.StartRow();
-                copy.Write(q.Product, NpgsqlDbType.Text);
-                WriteNullable(copy, q.EventId, NpgsqlDbType.Uuid);
-                copy.Write(q.ReasonCode, NpgsqlDbType.Text);
-                copy.Write(q.Message, NpgsqlDbType.Text);
-                WriteNullable(copy, q.SchemaRef, NpgsqlDbType.Text);
-                copy.Write(q.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
-                copy.Write(q.EventJson, NpgsqlDbType.Text);
+                rows.StartRow(7);
+                rows.WriteText(q.Product);
+                rows.WriteUuid(q.EventId);
+                rows.WriteText(q.ReasonCode);
+                rows.WriteText(q.Message);
+                rows.WriteText(q.SchemaRef);
+                rows.WriteTimestamp(q.ReceivedAt);
+                rows.WriteText(q.EventJson);
             }
 
-            await copy.CompleteAsync(cancellationToken);
+            await rows.SendAsync(connection, "COPY quarantine (product, event_id, reason_code, message, schema_ref, received_at, event_json) FROM STDIN (FORMAT BINARY)", cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -313,52 +311,39 @@ internal sealed class PostgresEventStore : IEventStore
         _partitions.Add(name);
     }
 
-    private static void WriteEvent(NpgsqlBinaryImporter copy, EventRecord e)
+    // The order of Columns.
+    private static void WriteEvent(CopyRowBuffer rows, EventRecord e)
     {
         var c = e.Context;
-        copy.StartRow();
-        copy.Write(e.Product, NpgsqlDbType.Text);
-        copy.Write(e.Id, NpgsqlDbType.Uuid);
-        copy.Write(e.Name, NpgsqlDbType.Text);
-        copy.Write(e.SchemaVersion, NpgsqlDbType.Text);
-        copy.Write(e.Time.UtcDateTime, NpgsqlDbType.TimestampTz);
-        copy.Write(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
-        WriteNullable(copy, c.InstallId, NpgsqlDbType.Uuid);
-        copy.Write(c.SessionId, NpgsqlDbType.Uuid);
-        WriteNullable(copy, c.ProjectId, NpgsqlDbType.Text);
-        WriteNullable(copy, c.UserId, NpgsqlDbType.Text);
-        WriteNullable(copy, c.ProductVersion, NpgsqlDbType.Text);
-        WriteNullable(copy, c.InitialVersion, NpgsqlDbType.Text);
-        WriteNullable(copy, c.SdkVersion, NpgsqlDbType.Text);
-        WriteNullable(copy, c.RuntimeVersion, NpgsqlDbType.Text);
-        WriteNullable(copy, c.OsFamily, NpgsqlDbType.Text);
-        WriteNullable(copy, c.OsVersion, NpgsqlDbType.Text);
-        WriteNullable(copy, c.KernelRelease, NpgsqlDbType.Text);
-        WriteNullable(copy, c.Architecture, NpgsqlDbType.Text);
-        copy.Write(c.Ci, NpgsqlDbType.Boolean);
-        WriteNullable(copy, c.CiName, NpgsqlDbType.Text);
-        WriteNullable(copy, e.PropertiesJson, NpgsqlDbType.Jsonb);
-        WriteNullable(copy, e.Country, NpgsqlDbType.Text);
-        WriteNullable(copy, e.Region, NpgsqlDbType.Text);
-        WriteNullable(copy, e.IpPseudonym, NpgsqlDbType.Text);
-        WriteNullable(copy, e.Analytics.Subject, NpgsqlDbType.Text);
-        WriteNullable(copy, e.Analytics.DurationMs, NpgsqlDbType.Double);
-        WriteNullable(copy, e.Analytics.Failed, NpgsqlDbType.Boolean);
-        WriteNullable(copy, e.Analytics.ErrorCode, NpgsqlDbType.Text);
-    }
-
-    // Synchronous on purpose: the importer buffers, so per-value async state machines only cost
-    // CPU; the buffer is flushed on the writer's own thread.
-    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, type);
-        }
+        rows.StartRow(28);
+        rows.WriteText(e.Product);
+        rows.WriteUuid(e.Id);
+        rows.WriteText(e.Name);
+        rows.WriteText(e.SchemaVersion);
+        rows.WriteTimestamp(e.Time);
+        rows.WriteTimestamp(e.ReceivedAt);
+        rows.WriteUuid(c.InstallId);
+        rows.WriteUuid(c.SessionId);
+        rows.WriteText(c.ProjectId);
+        rows.WriteText(c.UserId);
+        rows.WriteText(c.ProductVersion);
+        rows.WriteText(c.InitialVersion);
+        rows.WriteText(c.SdkVersion);
+        rows.WriteText(c.RuntimeVersion);
+        rows.WriteText(c.OsFamily);
+        rows.WriteText(c.OsVersion);
+        rows.WriteText(c.KernelRelease);
+        rows.WriteText(c.Architecture);
+        rows.WriteBoolean(c.Ci);
+        rows.WriteText(c.CiName);
+        rows.WriteJsonb(e.PropertiesJson);
+        rows.WriteText(e.Country);
+        rows.WriteText(e.Region);
+        rows.WriteText(e.IpPseudonym);
+        rows.WriteText(e.Analytics.Subject);
+        rows.WriteDouble(e.Analytics.DurationMs);
+        rows.WriteBoolean(e.Analytics.Failed);
+        rows.WriteText(e.Analytics.ErrorCode);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
