@@ -39,10 +39,11 @@ internal sealed class CopyRowBuffer : IDisposable
         if (value is null)
         {
             WriteNull();
-            return;
         }
-
-        WriteUtf8(value, prefix: 0, hasPrefix: false);
+        else
+        {
+            WriteUtf8(value, prefix: null);
+        }
     }
 
     /// <summary>A <c>jsonb</c> value: its format version (1), then the JSON text.</summary>
@@ -51,64 +52,53 @@ internal sealed class CopyRowBuffer : IDisposable
         if (json is null)
         {
             WriteNull();
-            return;
         }
-
-        WriteUtf8(json, prefix: 1, hasPrefix: true);
+        else
+        {
+            WriteUtf8(json, prefix: 1);
+        }
     }
 
     public void WriteUuid(Guid? value)
     {
-        if (value is not { } id)
+        if (value is { } id)
+        {
+            id.TryWriteBytes(Field(16), bigEndian: true, out _);
+        }
+        else
         {
             WriteNull();
-            return;
         }
-
-        var span = Reserve(4 + 16);
-        BinaryPrimitives.WriteInt32BigEndian(span, 16);
-        id.TryWriteBytes(span[4..], bigEndian: true, out _);
     }
 
     /// <summary>A <c>timestamptz</c>; sub-microsecond ticks are truncated, as Npgsql does.</summary>
-    public void WriteTimestamp(DateTimeOffset value)
-    {
-        var span = Reserve(4 + 8);
-        BinaryPrimitives.WriteInt32BigEndian(span, 8);
-        BinaryPrimitives.WriteInt64BigEndian(span[4..], (value.UtcTicks - PostgresEpochTicks) / 10);
-    }
+    public void WriteTimestamp(DateTimeOffset value) =>
+        BinaryPrimitives.WriteInt64BigEndian(Field(8), (value.UtcTicks - PostgresEpochTicks) / 10);
 
-    public void WriteInteger(int value)
-    {
-        var span = Reserve(4 + 4);
-        BinaryPrimitives.WriteInt32BigEndian(span, 4);
-        BinaryPrimitives.WriteInt32BigEndian(span[4..], value);
-    }
+    public void WriteInteger(int value) => BinaryPrimitives.WriteInt32BigEndian(Field(4), value);
 
     public void WriteBoolean(bool? value)
     {
-        if (value is not { } b)
+        if (value is { } b)
+        {
+            Field(1)[0] = b ? (byte)1 : (byte)0;
+        }
+        else
         {
             WriteNull();
-            return;
         }
-
-        var span = Reserve(4 + 1);
-        BinaryPrimitives.WriteInt32BigEndian(span, 1);
-        span[4] = b ? (byte)1 : (byte)0;
     }
 
     public void WriteDouble(double? value)
     {
-        if (value is not { } d)
+        if (value is { } d)
+        {
+            BinaryPrimitives.WriteDoubleBigEndian(Field(8), d);
+        }
+        else
         {
             WriteNull();
-            return;
         }
-
-        var span = Reserve(4 + 8);
-        BinaryPrimitives.WriteInt32BigEndian(span, 8);
-        BinaryPrimitives.WriteDoubleBigEndian(span[4..], d);
     }
 
     /// <summary>
@@ -131,19 +121,27 @@ internal sealed class CopyRowBuffer : IDisposable
         _buffer = [];
     }
 
-    private void WriteUtf8(string value, byte prefix, bool hasPrefix)
+    private void WriteUtf8(string value, byte? prefix)
     {
-        var extra = hasPrefix ? 1 : 0;
+        var extra = prefix is null ? 0 : 1;
         var span = Reserve(4 + extra + Encoding.UTF8.GetMaxByteCount(value.Length));
-        if (hasPrefix)
+        if (prefix is { } version)
         {
-            span[4] = prefix;
+            span[4] = version;
         }
 
         var written = Encoding.UTF8.GetBytes(value, span[(4 + extra)..]);
         BinaryPrimitives.WriteInt32BigEndian(span, written + extra);
         // Reserve took the worst case; give back what UTF-8 did not need.
         _length -= span.Length - (4 + extra + written);
+    }
+
+    /// <summary>Writes a field's length and returns the span for its <paramref name="length"/> bytes.</summary>
+    private Span<byte> Field(int length)
+    {
+        var span = Reserve(4 + length);
+        BinaryPrimitives.WriteInt32BigEndian(span, length);
+        return span[4..];
     }
 
     private void Append(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Reserve(bytes.Length));

@@ -220,7 +220,7 @@ internal sealed class PostgresEventStore : IEventStore
                 rows.WriteText(q.EventJson);
             }
 
-            await rows.SendAsync(connection, "COPY quarantine (product, event_id, reason_code, message, schema_ref, received_at, event_json) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            await rows.SendAsync(connection, $"COPY quarantine ({QuarantineRecord.Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
