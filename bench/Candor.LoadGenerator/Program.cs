@@ -49,12 +49,12 @@ if (options.Mode is "both" or "events")
 }
 
 Console.WriteLine();
-Console.WriteLine("| phase | requests | events/s | p50 ms | p99 ms | max ms | p99 from schedule ms | errors | collector peak RSS MB |");
-Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+Console.WriteLine("| phase | requests | events/s | p50 ms | p99 ms | max ms | p99 from schedule ms | errors | collector peak RSS MB | CPU µs/event: collector / postgres / generator |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 foreach (var r in results)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Name} | {r.Requests} | {r.EventsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.Max:F1} | {(r.P99FromSchedule is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {r.ErrorSummary} | {(r.PeakRssMb > 0 ? r.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture) : "-")} |"));
+        $"| {r.Name} | {r.Requests} | {r.EventsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.Max:F1} | {(r.P99FromSchedule is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {r.ErrorSummary} | {(r.PeakRssMb > 0 ? r.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture) : "-")} | {r.CpuPerEvent} |"));
 }
 
 if (results.Count == 2 && results[0].EventsPerSecond > 0)
@@ -103,7 +103,7 @@ internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Co
 /// answer before it sends again, so while the collector stalls, the requests that would have been
 /// sent are not, and the plain latencies miss that wait (coordinated omission); this figure counts it.
 /// </summary>
-internal sealed record PhaseResult(string Name, long Requests, double EventsPerSecond, double P50, double P99, double Max, double? P99FromSchedule, Dictionary<string, int> Errors, double PeakRssMb)
+internal sealed record PhaseResult(string Name, long Requests, double EventsPerSecond, double P50, double P99, double Max, double? P99FromSchedule, Dictionary<string, int> Errors, double PeakRssMb, CpuTime CpuPerEvent)
 {
     public string ErrorSummary => Errors.Count == 0 ? "0" : string.Join(" ", Errors.Select(e => $"{e.Key}×{e.Value}"));
 }
@@ -118,9 +118,11 @@ internal static class Phase
         await RunClientsAsync(path, http, options, TimeSpan.FromSeconds(Math.Min(WarmUpSeconds, options.Seconds)), null, batches);
         Console.Write("measuring… ");
         using var memory = new MemorySampler(options.CollectorPid);
+        var cpuBefore = CpuTime.Sample(options.CollectorPid);
         var stopwatch = Stopwatch.StartNew();
         var clients = await RunClientsAsync(path, http, options, TimeSpan.FromSeconds(options.Seconds), memory, batches);
         stopwatch.Stop();
+        var cpu = CpuTime.Sample(options.CollectorPid) - cpuBefore;
 
         var latencies = clients.SelectMany(c => c.Latencies).Order().ToArray();
         var fromSchedule = clients.SelectMany(c => c.LatenciesFromSchedule).Order().ToArray();
@@ -134,7 +136,7 @@ internal static class Phase
         Console.WriteLine("done.");
         return new PhaseResult(name, latencies.LongLength, events / stopwatch.Elapsed.TotalSeconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Length > 0 ? latencies[^1] : 0,
-            options.Rate > 0 ? Percentile(fromSchedule, 0.99) : null, errors, memory.PeakMb);
+            options.Rate > 0 ? Percentile(fromSchedule, 0.99) : null, errors, memory.PeakMb, cpu.PerEvent(events));
     }
 
     private static async Task<Client[]> RunClientsAsync(string path, HttpClient http, LoadOptions options, TimeSpan duration, MemorySampler? memory, BatchSource batches)
@@ -377,4 +379,62 @@ internal sealed class MemorySampler : IDisposable
     }
 
     public void Dispose() => _timer?.Dispose();
+}
+
+/// <summary>
+/// CPU time (user + system, in microseconds) of the collector, of every PostgreSQL server process
+/// on the machine and of this generator. Throughput on a shared 2-core machine moves by 10 % from
+/// run to run; the CPU each event costs moves much less, so a change to the ingest path can be
+/// judged by it. Read from /proc (Linux); zero where it cannot be read.
+/// </summary>
+internal readonly record struct CpuTime(double Collector, double Postgres, double Generator)
+{
+    private const double MicrosecondsPerTick = 1_000_000.0 / 100; // USER_HZ is 100 on Linux
+
+    public static CpuTime operator -(CpuTime a, CpuTime b) => new(a.Collector - b.Collector, a.Postgres - b.Postgres, a.Generator - b.Generator);
+
+    public static CpuTime Sample(int? collectorPid)
+    {
+        var postgres = 0.0;
+        if (Directory.Exists("/proc"))
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), out var pid) && Ticks(pid, "postgres") is { } ticks)
+                {
+                    postgres += ticks;
+                }
+            }
+        }
+
+        var collector = collectorPid is { } c ? Ticks(c, null) ?? 0 : 0;
+        return new CpuTime(collector * MicrosecondsPerTick, postgres * MicrosecondsPerTick, Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds);
+    }
+
+    public CpuTime PerEvent(long events) => events == 0 ? default : new(Collector / events, Postgres / events, Generator / events);
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Collector:F1} / {(Postgres > 0 ? Postgres.ToString("F1", CultureInfo.InvariantCulture) : "-")} / {Generator:F1}");
+
+    // utime + stime from /proc/PID/stat; when a name is given, only for a process of that name.
+    private static long? Ticks(int pid, string? name)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var open = stat.IndexOf('(');
+            var close = stat.LastIndexOf(')');
+            if (open < 0 || close < open || (name is not null && stat[(open + 1)..close] != name))
+            {
+                return null;
+            }
+
+            // After "pid (comm) ", field 3 is the state; utime and stime are fields 14 and 15.
+            var fields = stat[(close + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
 }
