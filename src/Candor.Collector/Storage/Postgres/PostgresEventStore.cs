@@ -147,35 +147,33 @@ internal sealed class PostgresEventStore : IEventStore
 
         if (candidates > 0)
         {
-            // Only the keys travel twice: they are claimed first (in key order, so two instances
-            // claiming overlapping ids wait on each other instead of deadlocking; the unique key
-            // makes the later claim a no-op), then the claimed events are copied straight into
-            // events, with no staging copy of whole rows.
-            await ExecuteAsync(connection, "CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product text NOT NULL, event_id uuid NOT NULL) ON COMMIT DELETE ROWS", cancellationToken);
-            using (var rows = new CopyRowBuffer())
+            // The keys are claimed first, in one statement (in key order, so two instances claiming
+            // overlapping ids wait on each other instead of deadlocking; the unique key makes the
+            // later claim a no-op), then the claimed events are copied straight into events, with
+            // no staging copy of whole rows.
+            var products = new string[candidates];
+            var ids = new Guid[candidates];
+            for (int i = 0, n = 0; i < events.Count; i++)
             {
-                for (var i = 0; i < events.Count; i++)
+                if (!duplicate[i])
                 {
-                    if (!duplicate[i])
-                    {
-                        rows.StartRow(2);
-                        rows.WriteText(events[i].Product);
-                        rows.WriteUuid(events[i].Id);
-                    }
+                    products[n] = events[i].Product;
+                    ids[n++] = events[i].Id;
                 }
-
-                await rows.SendAsync(connection, "COPY incoming_ids (product, event_id) FROM STDIN (FORMAT BINARY)", cancellationToken);
             }
 
             var claimed = new HashSet<(string, Guid)>(candidates);
             await using (var command = new NpgsqlCommand("""
                 INSERT INTO event_ids (product, event_id)
-                SELECT product, event_id FROM incoming_ids ORDER BY product, event_id
+                SELECT product, event_id FROM unnest($1::text[], $2::uuid[]) AS incoming (product, event_id)
+                ORDER BY product, event_id
                 ON CONFLICT DO NOTHING
                 RETURNING product, event_id
                 """, connection, transaction))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
+                command.Parameters.Add(new NpgsqlParameter { Value = products });
+                command.Parameters.Add(new NpgsqlParameter { Value = ids });
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     claimed.Add((reader.GetString(0), reader.GetGuid(1)));
