@@ -132,7 +132,9 @@ internal sealed class PostgresEventStore : IEventStore
         var firstSeen = new HashSet<(string, Guid)>(events.Count);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var candidates = 0;
+        // The group's distinct keys, sent as the two arrays of the claim below.
+        var products = new List<string>(events.Count);
+        var ids = new List<Guid>(events.Count);
         for (var i = 0; i < events.Count; i++)
         {
             if (!firstSeen.Add((events[i].Product, events[i].Id)))
@@ -141,28 +143,18 @@ internal sealed class PostgresEventStore : IEventStore
             }
             else
             {
-                candidates++;
+                products.Add(events[i].Product);
+                ids.Add(events[i].Id);
             }
         }
 
-        if (candidates > 0)
+        if (ids.Count > 0)
         {
             // The keys are claimed first, in one statement (in key order, so two instances claiming
             // overlapping ids wait on each other instead of deadlocking; the unique key makes the
             // later claim a no-op), then the claimed events are copied straight into events, with
             // no staging copy of whole rows.
-            var products = new string[candidates];
-            var ids = new Guid[candidates];
-            for (int i = 0, n = 0; i < events.Count; i++)
-            {
-                if (!duplicate[i])
-                {
-                    products[n] = events[i].Product;
-                    ids[n++] = events[i].Id;
-                }
-            }
-
-            var claimed = new HashSet<(string, Guid)>(candidates);
+            var claimed = new HashSet<(string, Guid)>(ids.Count);
             await using (var command = new NpgsqlCommand("""
                 INSERT INTO event_ids (product, event_id)
                 SELECT product, event_id FROM unnest($1::text[], $2::uuid[]) AS incoming (product, event_id)
