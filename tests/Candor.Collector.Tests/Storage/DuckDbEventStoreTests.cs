@@ -121,6 +121,44 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
     }
 
     [Fact]
+    public async Task ACheckpointRunsOnOneDuckDbThreadAndGivesTheOthersBackWhenItEnds()
+    {
+        // A connection in this process shares the store's database, and with it the global setting.
+        Directory.CreateDirectory(_directory);
+        using var probe = new DuckDBConnection($"Data Source={DatabasePath}");
+        probe.Open();
+        long Threads(string? set = null)
+        {
+            using var command = probe.CreateCommand();
+            if (set is not null)
+            {
+                command.CommandText = set;
+                command.ExecuteNonQuery();
+            }
+
+            command.CommandText = "SELECT current_setting('threads')";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        Threads("SET threads = 3"); // the same test on a machine of any size
+        var gate = new TaskCompletionSource();
+        await using var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task };
+        await store.InitializeAsync(CancellationToken.None);
+        await store.WriteAsync([Record("acme")], [], CancellationToken.None); // starts a checkpoint, which the gate holds
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Threads() != 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, Threads());
+        gate.SetResult();
+        await store.RunningCheckpoint;
+        Assert.Null(store.LastCheckpointError);
+        Assert.Equal(3, Threads());
+    }
+
+    [Fact]
     public async Task EventsAcknowledgedFromTheJournalAreStoredOnceTheCheckpointEndsEvenIfNoOtherRequestComes()
     {
         var gate = new TaskCompletionSource();
