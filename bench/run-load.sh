@@ -53,6 +53,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && b
 
 dotnet artifacts/bin/Candor.LoadGenerator/release/Candor.LoadGenerator.dll --url "http://127.0.0.1:$port" --write-key $key \
   --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --mode "${CANDOR_LOAD_MODE:-both}" --collector-pid $collector || status=$?
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^(candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))|dotnet_total_memory_bytes|process_working_set_bytes)' || true
-[[ -n "${CANDOR_LOAD_METRICS:-}" ]] && curl -s "http://127.0.0.1:$port/metrics" > "$CANDOR_LOAD_METRICS"
+metrics=$(curl -s "http://127.0.0.1:$port/metrics" || true)
+grep -E '^(candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))|dotnet_total_memory_bytes|process_working_set_bytes)' <<<"$metrics" || true
+if [[ -n "${CANDOR_LOAD_METRICS:-}" ]]; then printf '%s\n' "$metrics" > "$CANDOR_LOAD_METRICS"; fi
 exit "${status:-0}"

@@ -408,26 +408,9 @@ internal sealed class DuckDbEventStore : IEventStore
         _journaledIds.EnsureCapacity(MaxJournaledEvents);
         var gate = CheckpointGate;
         CheckpointGate = null;
-        // Its own thread: DuckDB's CHECKPOINT blocks the calling thread for seconds, which should
-        // not be one of the thread pool's that serve requests.
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Checkpoint(gate);
-                done.SetResult();
-            }
-#pragma warning disable CA1031 // Handed to FinishCheckpointAsync, which records it.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                done.SetException(ex);
-            }
-        })
-        { IsBackground = true, Name = "DuckDB checkpoint" };
-        thread.Start();
-        _checkpoint = done.Task;
+        // Its own thread (LongRunning): DuckDB's CHECKPOINT blocks the calling thread for seconds,
+        // which should not be one of the thread pool's that serve requests.
+        _checkpoint = Task.Factory.StartNew(() => Checkpoint(gate), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Waits for the checkpoint, then starts draining its journal into the database.</summary>
