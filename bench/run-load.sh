@@ -5,6 +5,8 @@
 #   bench/run-load.sh [duckdb|postgres] [seconds] [concurrency] [rate events/s, 0 = unpaced]
 #
 # Extra collector settings go in CANDOR_LOAD_ARGS, e.g. CANDOR_LOAD_ARGS="--Candor:DuckDbMemoryLimit=128MB".
+# CANDOR_LOAD_TIMELINE=FILE writes the events phase's latencies per 250 ms to FILE (CSV) and the DuckDB
+# WAL and checkpoint-journal sizes every 100 ms to FILE.files, to line slow requests up with checkpoints.
 # CANDOR_LOAD_MODE=events skips the read-and-discard phase (for quick A/B runs of the same phase).
 # Extra environment for the collector process only (not the load generator) goes in CANDOR_COLLECTOR_ENV,
 # e.g. CANDOR_COLLECTOR_ENV="DOTNET_GCgen0size=0x4000000".
@@ -51,8 +53,18 @@ collector=$!
 trap 'kill -TERM $collector 2>/dev/null; wait $collector 2>/dev/null; rm -rf "$data"; cleanup_pg' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
+timeline=()
+if [[ -n "${CANDOR_LOAD_TIMELINE:-}" ]]; then
+  timeline=(--timeline "$CANDOR_LOAD_TIMELINE")
+  # The DuckDB files' sizes every 100 ms beside it: a checkpoint empties the WAL, its journal grows meanwhile.
+  (echo "unix_time,wal_bytes,journal_bytes"
+   while kill -0 $collector 2>/dev/null; do
+     printf '%s,%s,%s\n' "$(date +%s.%N | cut -c1-14)" "$(stat -c %s "$data/candor.duckdb.wal" 2>/dev/null || echo 0)" "$(stat -c %s "$data/candor.duckdb.journal" 2>/dev/null || echo 0)"
+     sleep 0.1
+   done) > "$CANDOR_LOAD_TIMELINE.files" &
+fi
 dotnet artifacts/bin/Candor.LoadGenerator/release/Candor.LoadGenerator.dll --url "http://127.0.0.1:$port" --write-key $key \
-  --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --mode "${CANDOR_LOAD_MODE:-both}" --collector-pid $collector || status=$?
+  --seconds "$seconds" --concurrency "$concurrency" --rate "$rate" --mode "${CANDOR_LOAD_MODE:-both}" --collector-pid $collector "${timeline[@]}" || status=$?
 metrics=$(curl -s "http://127.0.0.1:$port/metrics" || true)
 grep -E '^(candor_(events_accepted_total|commit_events_(sum|count)|commit_duration_seconds_(sum|count))|dotnet_total_memory_bytes|process_working_set_bytes)' <<<"$metrics" || true
 if [[ -n "${CANDOR_LOAD_METRICS:-}" ]]; then printf '%s\n' "$metrics" > "$CANDOR_LOAD_METRICS"; fi

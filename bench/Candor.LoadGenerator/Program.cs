@@ -16,6 +16,7 @@ using System.Text.Json;
 //
 //   dotnet run -c Release --project bench/Candor.LoadGenerator -- --url http://127.0.0.1:5080 \
 //     --write-key KEY --seconds 60 --concurrency 16 [--rate 50000] [--mode both|events|discard] [--collector-pid PID]
+//     [--timeline FILE: the events phase's latencies per 250 ms window, as CSV]
 
 var options = LoadOptions.Parse(args);
 if (!options.Url.IsLoopback)
@@ -42,6 +43,10 @@ if (options.Mode is "both" or "events")
 {
     var batches = pool.Once();
     results.Add(await Phase.RunAsync("events", "/v1/events", http, options, batches));
+    if (options.Timeline is { } timeline)
+    {
+        Phase.WriteTimeline(timeline, results[^1]);
+    }
     if (batches.BuiltLive > 0)
     {
         Console.WriteLine($"events: the pool ran out; {batches.BuiltLive} batches were built during the run.");
@@ -65,7 +70,7 @@ if (results.Count == 2 && results[0].EventsPerSecond > 0)
 
 return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
 
-internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Concurrency, int BatchSize, int Rate, string Mode, int? CollectorPid, int PoolBatches)
+internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Concurrency, int BatchSize, int Rate, string Mode, int? CollectorPid, int PoolBatches, string? Timeline)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -93,7 +98,8 @@ internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Co
             rate,
             Get("mode", "both"),
             pid.Length > 0 ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
-            Math.Max(1, Int("pool", poolDefault)));
+            Math.Max(1, Int("pool", poolDefault)),
+            Get("timeline", "") is { Length: > 0 } timeline ? timeline : null);
     }
 }
 
@@ -103,7 +109,7 @@ internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Co
 /// answer before it sends again, so while the collector stalls, the requests that would have been
 /// sent are not, and the plain latencies miss that wait (coordinated omission); this figure counts it.
 /// </summary>
-internal sealed record PhaseResult(string Name, long Requests, double EventsPerSecond, double P50, double P99, double Max, double? P99FromSchedule, Dictionary<string, int> Errors, double PeakRssMb, CpuTime CpuPerEvent)
+internal sealed record PhaseResult(string Name, long Requests, double EventsPerSecond, double P50, double P99, double Max, double? P99FromSchedule, Dictionary<string, int> Errors, double PeakRssMb, CpuTime CpuPerEvent, Client[] Clients)
 {
     public string ErrorSummary => Errors.Count == 0 ? "0" : string.Join(" ", Errors.Select(e => $"{e.Key}×{e.Value}"));
 }
@@ -136,7 +142,28 @@ internal static class Phase
         Console.WriteLine("done.");
         return new PhaseResult(name, latencies.LongLength, events / stopwatch.Elapsed.TotalSeconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Length > 0 ? latencies[^1] : 0,
-            options.Rate > 0 ? Percentile(fromSchedule, 0.99) : null, errors, memory.PeakMb, cpu.PerEvent(events));
+            options.Rate > 0 ? Percentile(fromSchedule, 0.99) : null, errors, memory.PeakMb, cpu.PerEvent(events), clients);
+    }
+
+    /// <summary>
+    /// Writes the phase's latencies in windows of 250 ms by when each request was due (paced) or
+    /// sent: unix time, requests, p50, p99 and max ms, as CSV — to see when the slow ones came.
+    /// </summary>
+    public static void WriteTimeline(string path, PhaseResult result)
+    {
+        var windowTicks = Stopwatch.Frequency / 4;
+        var offsetSeconds = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        var windows = result.Clients.SelectMany(c => c.Timeline)
+            .GroupBy(t => t.Due / windowTicks)
+            .OrderBy(g => g.Key);
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("unix_time,requests,p50_ms,p99_ms,max_ms");
+        foreach (var window in windows)
+        {
+            var sorted = window.Select(t => t.Milliseconds).Order().ToArray();
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{window.Key * windowTicks / (double)Stopwatch.Frequency + offsetSeconds:F2},{sorted.Length},{Percentile(sorted, 0.5):F1},{Percentile(sorted, 0.99):F1},{sorted[^1]:F1}"));
+        }
     }
 
     private static async Task<Client[]> RunClientsAsync(string path, HttpClient http, LoadOptions options, TimeSpan duration, MemorySampler? memory, BatchSource batches)
@@ -162,6 +189,9 @@ internal sealed class Client(BatchSource batches)
 
     /// <summary>Paced runs: from each request's slot in the schedule to its answer.</summary>
     public List<double> LatenciesFromSchedule { get; } = new(16_384);
+
+    /// <summary>When each request was due (or sent) and how long until its answer, for the timeline.</summary>
+    public List<(long Due, double Milliseconds)> Timeline { get; } = new(16_384);
 
     public Dictionary<string, int> Errors { get; } = [];
 
@@ -190,11 +220,17 @@ internal sealed class Client(BatchSource batches)
             request.Content.Headers.ContentEncoding.Add("gzip");
             request.Headers.Add("X-Candor-Write-Key", options.WriteKey);
             var started = Stopwatch.GetTimestamp();
+            if (interval == TimeSpan.Zero)
+            {
+                due = started;
+            }
+
             try
             {
                 using var response = await http.SendAsync(request);
                 await response.Content.ReadAsByteArrayAsync();
                 Latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Timeline.Add((due, Stopwatch.GetElapsedTime(due).TotalMilliseconds));
                 if (interval > TimeSpan.Zero)
                 {
                     LatenciesFromSchedule.Add(Stopwatch.GetElapsedTime(due).TotalMilliseconds);

@@ -56,9 +56,9 @@ internal static class CollectorApp
         builder.Services.AddHostedService<SchemaRegistryLoader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<GroupCommitWriter>());
         builder.Services.AddSingleton(analytics);
-        builder.Services.AddSingleton<IAnalyticsStore>(_ => options.IsPostgres
+        builder.Services.AddSingleton<IAnalyticsStore>(s => options.IsPostgres
             ? new PostgresAnalyticsStore(options.ConnectionString!)
-            : new DuckDbAnalyticsStore(options.ResolvedDatabasePath));
+            : new DuckDbAnalyticsStore(options.ResolvedDatabasePath, stored: ((DuckDbEventStore)s.GetRequiredService<IEventStore>()).WaitForStoredAsync));
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));

@@ -49,12 +49,16 @@ internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposabl
     private readonly Stack<DuckDBConnection> _idle = new();
 
     private readonly int _bitmapInstallLimit;
+    private readonly Func<CancellationToken, Task>? _stored;
 
     /// <param name="databasePath">The DuckDB file.</param>
     /// <param name="connections">How many queries run at once.</param>
     /// <param name="bitmapInstallLimit">The most installs counted with bitmaps (2^20: 128 KB per group).</param>
-    public DuckDbAnalyticsStore(string databasePath, int connections = 2, int bitmapInstallLimit = 1 << 20)
+    /// <param name="stored">Waits until what the collector acknowledged is in the database (the event
+    /// store's <see cref="Storage.DuckDb.DuckDbEventStore.WaitForStoredAsync"/>): every query starts with it.</param>
+    public DuckDbAnalyticsStore(string databasePath, int connections = 2, int bitmapInstallLimit = 1 << 20, Func<CancellationToken, Task>? stored = null)
     {
+        _stored = stored;
         _bitmapInstallLimit = bitmapInstallLimit;
         _connectionString = $"Data Source={databasePath}";
         _pool = new SemaphoreSlim(connections, connections);
@@ -291,6 +295,11 @@ internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposabl
         string sql, AnalyticsQuery? query, Func<DbDataReader, T> read, CancellationToken cancellationToken,
         DuckDBParameter[]? extra = null, bool filters = true)
     {
+        if (_stored is not null)
+        {
+            await _stored(cancellationToken);
+        }
+
         var connection = await RentAsync(cancellationToken);
         try
         {

@@ -20,12 +20,15 @@ internal static class CollectorMetrics
     public static readonly Gauge QueueDepth = Metrics.CreateGauge(
         "candor_ingest_queue_depth", "Batches waiting for the writer.");
 
+    public static readonly Gauge PendingEvents = Metrics.CreateGauge(
+        "candor_duckdb_pending_events", "Events acknowledged from the DuckDB store's journal and not yet applied to the database.");
+
     public static readonly Histogram RequestDuration = Metrics.CreateHistogram(
         "candor_ingest_request_duration_seconds", "Time from reading an ingest request to answering it.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
 
     public static readonly Histogram CommitDuration = Metrics.CreateHistogram(
-        "candor_commit_duration_seconds", "Time to commit one group of batches.",
+        "candor_commit_duration_seconds", "Time to commit one group of batches (DuckDB: to journal it).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
 
     public static readonly Histogram CommitEvents = Metrics.CreateHistogram(

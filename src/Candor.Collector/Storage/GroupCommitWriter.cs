@@ -136,35 +136,8 @@ internal sealed partial class GroupCommitWriter : IHostedService
     private bool WaitForWork()
     {
         var wait = _queue.Reader.WaitToReadAsync();
-        if (wait.IsCompletedSuccessfully)
-        {
-            return wait.Result;
-        }
-
-        // No group waiting: the store's deferred work (events acknowledged from a checkpoint journal)
-        // gets done now, so it is stored even if no other request comes.
-        var next = wait.AsTask();
-        while (_store.HasDeferredWork && !next.Wait(CatchUpInterval))
-        {
-            try
-            {
-                _store.CatchUpAsync(CancellationToken.None).GetAwaiter().GetResult();
-            }
-#pragma warning disable CA1031 // Logged and tried again; the next group's commit reports storage failures to its clients.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogCatchUpFailed(_logger, ex);
-            }
-        }
-
-        return next.GetAwaiter().GetResult();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
-
-    private static readonly TimeSpan CatchUpInterval = TimeSpan.FromMilliseconds(250);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deferred storage work failed (it is tried again)")]
-    private static partial void LogCatchUpFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Batches} batches ({Events} events) failed; their requests are answered 503")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int batches, int events);

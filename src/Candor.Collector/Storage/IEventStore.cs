@@ -2,14 +2,15 @@ namespace Candor.Collector.Storage;
 
 /// <summary>
 /// The write side of storage, used by the group-commit writer only. <see cref="WriteAsync"/>
-/// returns after the group is committed: nothing is acknowledged before that.
+/// returns after the group is durable (committed, or flushed to the DuckDB store's journal, which
+/// is applied to the database behind it): nothing is acknowledged before that.
 /// </summary>
 internal interface IEventWriter
 {
     /// <summary>Creates the schema if needed.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Commits a group of events and quarantined events in one transaction. An event whose
+    /// <summary>Stores a group of events and quarantined events durably, all or nothing. An event whose
     /// (product, id) is already stored, or appears earlier in the group, is a duplicate and is not
     /// stored again. Returns, in the order of <paramref name="events"/>, whether each was a duplicate.</summary>
     Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken);
@@ -17,14 +18,6 @@ internal interface IEventWriter
     /// <summary>How many groups may be committed at once: 1 where one connection writes (DuckDB),
     /// more where the database dedups concurrent transactions itself (PostgreSQL's unique key).</summary>
     int ConcurrentWrites { get; }
-
-    /// <summary>Whether the store has work it does between groups (the DuckDB store's checkpoint
-    /// journal to drain); while it has, the writer calls <see cref="CatchUpAsync"/> when idle.</summary>
-    bool HasDeferredWork => false;
-
-    /// <summary>Does what deferred work can be done now. Called on the writer's thread, between groups,
-    /// so it never runs beside <see cref="WriteAsync"/>.</summary>
-    Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The read side of storage: the admin API and readiness.</summary>

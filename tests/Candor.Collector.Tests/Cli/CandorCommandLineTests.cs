@@ -80,7 +80,7 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
     }
 
     [Fact]
-    public async Task ExportIncludesEventsACrashedCollectorLeftInItsCheckpointJournal()
+    public async Task ExportIncludesEventsACrashedCollectorLeftInItsIngestJournal()
     {
         using var directory = new TemporaryDirectory("candor-export-journal");
         var path = directory.Combine("candor.duckdb");
@@ -90,7 +90,7 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
             await store.WriteAsync([EventStoreContract.Record("acme")], [], CancellationToken.None);
         }
 
-        using (var journal = CheckpointJournal.Create(path + ".journal"))
+        using (var journal = IngestJournal.Create(path + ".journal"))
         {
             journal.Append([EventStoreContract.Record("acme"), EventStoreContract.Record("acme")], []);
         }

@@ -94,23 +94,27 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         await using (var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task })
         {
             await store.InitializeAsync(CancellationToken.None);
-            // Any WAL passes a 1-byte threshold: this commit starts a checkpoint, which the gate holds.
             var first = await store.WriteAsync([a1, a2], [], CancellationToken.None);
             Assert.Equal([false, false], first);
+            // Any WAL passes a 1-byte threshold: the applier starts a checkpoint, which the gate holds.
+            await Until(() => !store.RunningCheckpoint.IsCompleted);
 
             var during = await store.WriteAsync([b1, Record("acme", a1.Id), Record("acme", b1.Id)], [], CancellationToken.None);
             Assert.Equal([false, true, true], during);
             Assert.True(File.Exists(DatabasePath + ".journal"));
             Assert.Empty(Rows($"SELECT event_id FROM events WHERE event_id = '{b1.Id}'", r => r.GetGuid(0)));
-            // A duplicate of a journaled event is found in the journal's ids.
+            // A duplicate of a journaled event not yet applied is found among the pending ids.
             var next = await store.WriteAsync([Record("acme", b1.Id), c1], [], CancellationToken.None);
             Assert.Equal([true, false], next);
 
             gate.SetResult();
-            await store.RunningCheckpoint;
-            var after = await store.WriteAsync([d1], [], CancellationToken.None);
-            Assert.Equal([false], after);
+            await store.WaitForStoredAsync(CancellationToken.None);
+            Assert.Single(Rows($"SELECT event_id FROM events WHERE event_id = '{b1.Id}'", r => r.GetGuid(0)));
+            var after = await store.WriteAsync([d1, Record("acme", c1.Id)], [], CancellationToken.None);
+            Assert.Equal([false, true], after);
+            await store.WaitForStoredAsync(CancellationToken.None);
             Assert.Null(store.LastCheckpointError);
+            Assert.Null(store.LastApplyError);
             Assert.Equal(5, Rows("SELECT count(*) FROM events", r => r.GetInt64(0)).Single());
         }
 
@@ -118,6 +122,86 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         Assert.Equal(
             new[] { a1.Id, a2.Id, b1.Id, c1.Id, d1.Id }.Order(),
             Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+    }
+
+    [Fact]
+    public async Task AReadWaitsUntilWhatWasAcknowledgedBeforeItIsStored()
+    {
+        var gate = new TaskCompletionSource();
+        await using var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task };
+        await store.InitializeAsync(CancellationToken.None);
+        await store.WriteAsync([Record("acme")], [], CancellationToken.None);
+        await Until(() => !store.RunningCheckpoint.IsCompleted); // the applier is held
+        var held = Record("acme");
+        await store.WriteAsync([held], [], CancellationToken.None);
+        var read = store.ReadRecentAsync("acme", 10, CancellationToken.None);
+        var analytics = new DuckDbAnalyticsStore(DatabasePath, stored: store.WaitForStoredAsync);
+        var summary = analytics.SummaryAsync(new AnalyticsQuery("acme", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)), CancellationToken.None);
+        await Task.Delay(300);
+        Assert.False(read.IsCompleted, "the read waits for the applier");
+        Assert.False(summary.IsCompleted, "so does the analytics query");
+
+        gate.SetResult();
+        Assert.Contains((await read).Select(e => e.Id), id => id == held.Id);
+        Assert.Equal(2, (await summary).Events);
+        analytics.Dispose();
+    }
+
+    [Fact]
+    public async Task TheJournalMovesToANewFileWhenOneIsFullAndDeletesEachOnceApplied()
+    {
+        var ids = new List<Guid>();
+        await using (var store = new DuckDbEventStore(DatabasePath, journalSegmentBytes: 1))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            for (var i = 0; i < 4; i++)
+            {
+                var e = Record("acme");
+                ids.Add(e.Id);
+                await store.WriteAsync([e], [], CancellationToken.None);
+            }
+
+            await store.WaitForStoredAsync(CancellationToken.None);
+            // Every group filled its file: the earlier ones are applied and deleted, the current one stays open.
+            await Until(() => Journals().Length == 1);
+            Assert.Equal([Path.GetFileName(DatabasePath) + ".journal.4"], Journals());
+            Assert.Equal(4, Rows("SELECT count(*) FROM events", r => r.GetInt64(0)).Single());
+        }
+
+        Assert.Empty(Journals());
+        Assert.Equal(ids.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+    }
+
+    [Fact]
+    public async Task JournalFilesLeftByACrashAreAppliedInOrderWhenTheStoreOpens()
+    {
+        await using (var store = new DuckDbEventStore(DatabasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        // Numbered files sort as numbers (10 after 9); each holds one install's first event, so the
+        // order they are applied in shows in the install numbers.
+        var files = new[] { ".journal", ".journal.2", ".journal.10" };
+        var installs = files.Select(_ => Guid.NewGuid()).ToArray();
+        for (var i = 0; i < files.Length; i++)
+        {
+            using var journal = IngestJournal.Create(DatabasePath + files[i]);
+            journal.Append([For(installs[i])], []);
+        }
+
+        using (var stray = File.CreateText(DatabasePath + ".journal.old"))
+        {
+            stray.Write("not a journal");
+        }
+
+        await using (var reopened = new DuckDbEventStore(DatabasePath))
+        {
+            await reopened.InitializeAsync(CancellationToken.None);
+        }
+
+        Assert.Equal([Path.GetFileName(DatabasePath) + ".journal.old"], Journals());
+        Assert.Equal(installs, Rows("SELECT install_id FROM install_numbers ORDER BY seq", r => r.GetGuid(0)));
     }
 
     [Fact]
@@ -170,24 +254,18 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         {
             var first = new WriteRequest([Record("acme")], []);
             Assert.True(writer.TryEnqueue(first));
-            await first.Committed; // and a checkpoint starts, held by the gate
+            await first.Committed;
+            await Until(() => !store.RunningCheckpoint.IsCompleted); // held by the gate
             var journaled = Record("acme");
             var during = new WriteRequest([journaled], []);
             Assert.True(writer.TryEnqueue(during));
             var answer = await during.Committed.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal([false], answer);
-            Assert.True(store.HasDeferredWork);
+            Assert.Empty(Rows($"SELECT event_id FROM events WHERE event_id = '{journaled.Id}'", r => r.GetGuid(0)));
 
             gate.SetResult();
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (store.HasDeferredWork && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-
-            Assert.False(store.HasDeferredWork, "the writer drained the journal while idle");
+            await Until(() => Rows($"SELECT event_id FROM events WHERE event_id = '{journaled.Id}'", r => r.GetGuid(0)).Count == 1);
             Assert.Equal([journaled.Id], Rows($"SELECT event_id FROM events WHERE event_id = '{journaled.Id}'", r => r.GetGuid(0)));
-            Assert.False(File.Exists(DatabasePath + ".journal"));
         }
         finally
         {
@@ -221,7 +299,7 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
 
         // As a crash would leave it: two flushed groups (one already applied before the crash), then
         // the torn start of a third that was never acknowledged.
-        using (var journal = CheckpointJournal.Create(DatabasePath + ".journal"))
+        using (var journal = IngestJournal.Create(DatabasePath + ".journal"))
         {
             journal.Append([stored, journaled], [rejected]);
             journal.Append([later], []);
@@ -248,6 +326,21 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
                       r.GetDouble(5), r.GetBoolean(6), r.GetString(7), r.GetDateTime(8).Ticks / 10)));
         Assert.Equal([(rejected.EventId!.Value, "unknown_schema")], Rows("SELECT event_id, reason_code FROM quarantine", r => (r.GetGuid(0), r.GetString(1))));
     }
+
+    /// <summary>Waits (up to 10 s) for a condition another thread makes true.</summary>
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(condition());
+    }
+
+    private string[] Journals() =>
+        [.. Directory.GetFiles(_directory, "candor.duckdb.journal*").Select(f => Path.GetFileName(f)!).Order()];
 
     private static EventRecord For(Guid? install, DateTimeOffset? time = null)
     {

@@ -69,25 +69,52 @@ internal sealed class DuckDbEventStore : IEventStore
 
     private readonly InstallNumbers _installNumbers = new();
 
-    // Checkpoints (see WriteAsync): the store starts one itself once the WAL passes this size, on its
-    // own thread, and acknowledges groups from the journal while it runs.
+    // The write-ahead path (see WriteAsync): the writer's thread journals each group and answers;
+    // the applier thread commits the journal's groups to DuckDB behind it and runs the checkpoints.
     private readonly string _walPath;
     private readonly string _journalPath;
     private readonly long _checkpointWalBytes;
-    private Task? _checkpoint;
-    private CheckpointJournal? _journal;
-    private CheckpointJournal.Reader? _draining;
-    private (List<EventRecord> Events, List<QuarantineRecord> Quarantine)? _chunk;
-    private readonly HashSet<(string, Guid)> _journaledIds = [];
+    private readonly Lock _sync = new();
+    private readonly Queue<Segment> _segments = new(); // _sync: journal files not yet applied and deleted, oldest first
+    private readonly HashSet<(string, Guid)> _pending = []; // _sync: ids journaled and not yet applied
+    private long _accepted; // groups journaled (written under _sync)
+    private long _applied; // groups applied (under _sync)
+    private TaskCompletionSource _progress = NewProgress(); // _sync: completed whenever the applier commits
+    private readonly ManualResetEventSlim _wake = new(false);
+    private Segment? _segment; // the writer's current journal file
+    private int _segmentNumber;
+    private Task _applier = Task.CompletedTask;
+    private volatile bool _stopping;
+    private TaskCompletionSource? _checkpointRunning;
 
-    /// <summary>How many events one checkpoint's journal takes (about 3 s at 50k events/s); later
-    /// groups wait for the checkpoint, as they all did before the journal. Bounds the memory the
-    /// journal's ids take (about 5 MB) and the drain after it.</summary>
-    private const int MaxJournaledEvents = 150_000;
+    /// <summary>One journal file: its path, the writer's handle while open, and how much of it is flushed.</summary>
+    private sealed class Segment(string path, IngestJournal journal)
+    {
+        public string Path { get; } = path;
 
-    /// <summary>How many journaled events each group after a checkpoint carries into the database
-    /// with it: the journal drains in a few seconds without one long commit holding up the rest.</summary>
-    private const int DrainChunkEvents = 500;
+        public IngestJournal Journal { get; } = journal;
+
+        /// <summary>Bytes flushed: complete groups, safe to read back (Volatile).</summary>
+        public long Durable;
+
+        /// <summary>Set once the writer has moved on to the next file: <see cref="Durable"/> is then final.</summary>
+        public volatile bool Closed;
+    }
+
+    /// <summary>How many events may be acknowledged and not yet applied (several seconds of full ingest:
+    /// a checkpoint's worth); a group beyond that waits for the applier. Bounds the memory their ids
+    /// take (about 8 MB) and how far the database falls behind the answers.</summary>
+    private const int MaxPendingEvents = 200_000;
+
+    /// <summary>How many journaled events the applier commits at once: large enough that a commit's
+    /// fixed cost (≈ 4.7 ms here) is small per event, small enough to hold few events in memory.</summary>
+    private const int ApplyChunkEvents = 5_000;
+
+    private readonly long _segmentBytes;
+
+    /// <summary>How long a group waits for room in the journal, and a read for the applier, before
+    /// giving up (the applier is failing: see <see cref="LastApplyError"/>).</summary>
+    private static readonly TimeSpan StorageWait = TimeSpan.FromSeconds(30);
 
     private DateTimeOffset _nextCheckpointAt;
 
@@ -97,8 +124,11 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>Why the last checkpoint the store started failed, if it did (for tests and diagnostics).</summary>
     internal string? LastCheckpointError { get; private set; }
 
-    /// <summary>The checkpoint the store started, until the next write after it ends.</summary>
-    internal Task RunningCheckpoint => _checkpoint ?? Task.CompletedTask;
+    /// <summary>Why the applier's last commit failed, if it did; it is tried again.</summary>
+    internal string? LastApplyError { get; private set; }
+
+    /// <summary>The checkpoint the applier is running, or a completed task.</summary>
+    internal Task RunningCheckpoint => _checkpointRunning?.Task ?? Task.CompletedTask;
 
     /// <summary>A test's hold on the next checkpoint: it starts when this task completes.</summary>
     internal Task? CheckpointGate { get; set; }
@@ -109,8 +139,11 @@ internal sealed class DuckDbEventStore : IEventStore
     /// (about 1.2 bytes each: 8 million ≈ 9.6 MB; at 100k events/s it is rebuilt about every 80 s, loading the last 10 s of ids).</param>
     /// <param name="checkpointWalBytes">The WAL size at which the store checkpoints (128 MB: a checkpoint
     /// about every 10 s at 50k events/s, each taking about 1–2 s on two cores); 0 leaves it to DuckDB.</param>
-    public DuckDbEventStore(string databasePath, string memoryLimit = "64MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20)
+    /// <param name="journalSegmentBytes">The size past which the journal moves to a new file (applied files are deleted).</param>
+    public DuckDbEventStore(
+        string databasePath, string memoryLimit = "64MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20, long journalSegmentBytes = 64L << 20)
     {
+        _segmentBytes = journalSegmentBytes;
         _memoryLimit = memoryLimit;
         _recentIdCapacity = recentIdCapacity;
         _checkpointWalBytes = checkpointWalBytes;
@@ -173,12 +206,39 @@ internal sealed class DuckDbEventStore : IEventStore
 
         await LoadInstallNumbersAsync(cancellationToken);
         await _reader.OpenAsync(cancellationToken);
-        _recent = await LoadRecentIdsAsync(cancellationToken);
-        if (File.Exists(_journalPath))
+        _recent = await LoadRecentIdsAsync(fromReader: false, cancellationToken);
+        await ApplyLeftJournalsAsync(cancellationToken);
+        // Its own thread (LongRunning): DuckDB's calls block for milliseconds (a checkpoint for seconds).
+        _applier = Task.Factory.StartNew(RunApplier, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Journal files a crash (or a failing disk at shutdown) left: acknowledged groups, maybe
+    /// not all stored. Applied in order through the full dedup, then deleted.</summary>
+    private async Task ApplyLeftJournalsAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(_journalPath))!;
+        var name = Path.GetFileName(_journalPath);
+        var files = Directory.EnumerateFiles(directory, name + "*")
+            .Select(path => (Path: path, Suffix: Path.GetFileName(path)[name.Length..]))
+            .Select(f => (f.Path, Number: f.Suffix.Length == 0 ? 1 : f.Suffix[0] == '.' && int.TryParse(f.Suffix[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))
+            .Where(f => f.Number > 0)
+            .OrderBy(f => f.Number)
+            .ToList();
+        foreach (var (path, _) in files)
         {
-            // Left by a crash during a checkpoint or its drain: acknowledged groups, maybe not yet stored.
-            _draining = new CheckpointJournal.Reader(_journalPath);
-            await DrainJournalAsync(cancellationToken);
+            using (var reader = new IngestJournal.Reader(path))
+            {
+                while (!reader.AtEnd)
+                {
+                    var chunk = reader.ReadChunk(ApplyChunkEvents);
+                    if (chunk.Events.Count + chunk.Quarantine.Count > 0)
+                    {
+                        await CommitAsync(chunk.Events, chunk.Quarantine, cancellationToken);
+                    }
+                }
+            }
+
+            File.Delete(path);
         }
     }
 
@@ -228,135 +288,363 @@ internal sealed class DuckDbEventStore : IEventStore
         }
     }
 
-    /// <summary>One writer connection: one group at a time (its dedup relies on that).</summary>
+    /// <summary>One writer thread: one group at a time (its dedup relies on that).</summary>
     public int ConcurrentWrites => 1;
 
     /// <summary>
-    /// Stores a group. While a checkpoint runs (started here once the WAL passes its size, on another
-    /// thread, since it blocks every write to the database), groups go to the checkpoint journal instead
-    /// and are acknowledged once it is on disk: their duplicates are found without the writer's
-    /// connection (the recent-id filter, the ids journaled so far, and a lookup on the reader's, which
-    /// a checkpoint does not block). The first group after the checkpoint applies the journal first.
+    /// Accepts a group: finds its duplicates, appends the rest to the journal, flushes it to disk and
+    /// returns — the group is durable and will be applied. The applier thread commits the journal's
+    /// groups to DuckDB behind the answers, in chunks of <see cref="ApplyChunkEvents"/>, and runs the
+    /// checkpoints, so neither a commit nor a checkpoint holds up a request. Duplicates are those of
+    /// an earlier event in the group, of an event journaled and not yet applied, or of one stored:
+    /// the recent-id filter clears fresh ids, and the rest are looked up on the reader's connection
+    /// (a checkpoint does not block it). Reads through this store and its analytics first wait for
+    /// the applier to store what was acknowledged before them (<see cref="WaitForStoredAsync"/>).
     /// </summary>
     public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
-        if (_checkpoint is { IsCompleted: false } && _recent is { IsFull: false } recentNow && _journal is { Broken: false } &&
-            _journaledIds.Count + events.Count <= MaxJournaledEvents)
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        if (_recent!.IsFull)
         {
-            return await JournalAsync(events, quarantine, recentNow, cancellationToken);
+            _recent = await LoadRecentIdsAsync(fromReader: true, cancellationToken);
         }
 
-        if (_checkpoint is not null)
+        var recent = _recent;
+        await WaitForRoomAsync(events.Count, cancellationToken);
+        var duplicate = new bool[events.Count];
+        List<int> toCheck;
+        lock (_sync)
         {
-            await FinishCheckpointAsync();
+            toCheck = ToLookUp(events, duplicate, recent, _pending);
         }
 
-        bool[] duplicates;
-        if (_draining is null)
+        if (toCheck.Count > 0)
         {
-            duplicates = await CommitAsync(events, quarantine, cancellationToken);
-        }
-        else
-        {
-            duplicates = await CommitWithJournalChunkAsync(events, quarantine, cancellationToken);
-        }
-
-        if (_draining is null && _checkpointWalBytes > 0 && DateTimeOffset.UtcNow >= _nextCheckpointAt && WalBytes() >= _checkpointWalBytes)
-        {
-            StartCheckpoint();
+            var stored = await StoredAmongAsync([.. toCheck.Select(i => events[i].Id)], cancellationToken);
+            foreach (var i in toCheck)
+            {
+                duplicate[i] |= stored.Contains((events[i].Product, events[i].Id));
+            }
         }
 
-        return duplicates;
-    }
-
-    /// <summary>A checkpoint running, or its journal not yet drained.</summary>
-    public bool HasDeferredWork => _checkpoint is not null || _draining is not null;
-
-    /// <summary>Once the checkpoint is done, drains its journal without waiting for another group.</summary>
-    public Task CatchUpAsync(CancellationToken cancellationToken) =>
-        _checkpoint is { IsCompleted: false } ? Task.CompletedTask : FinishCheckpointAndDrainAsync(cancellationToken);
-
-    /// <summary>Waits for a running checkpoint, then drains the whole journal.</summary>
-    private async Task FinishCheckpointAndDrainAsync(CancellationToken cancellationToken)
-    {
-        if (_checkpoint is not null)
-        {
-            await FinishCheckpointAsync();
-        }
-
-        await DrainJournalAsync(cancellationToken);
-    }
-
-    /// <summary>Commits the group together with the journal's next chunk; the group's events that were
-    /// already acknowledged from the journal are its duplicates.</summary>
-    private async Task<bool[]> CommitWithJournalChunkAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
-    {
-        // Kept until committed: a failed commit leaves it for the next group to carry.
-        _chunk ??= _draining!.ReadChunk(DrainChunkEvents);
-        var combined = new List<EventRecord>(_chunk.Value.Events.Count + events.Count);
-        combined.AddRange(_chunk.Value.Events);
-        var duplicates = new bool[events.Count];
-        var fromGroup = new List<int>(events.Count);
+        var accepted = new List<EventRecord>(events.Count);
         for (var i = 0; i < events.Count; i++)
         {
-            if (_journaledIds.Contains((events[i].Product, events[i].Id)))
+            if (!duplicate[i])
             {
-                duplicates[i] = true;
-            }
-            else
-            {
-                fromGroup.Add(i);
-                combined.Add(events[i]);
+                accepted.Add(events[i]);
             }
         }
 
-        var committed = await CommitAsync(combined, [.. _chunk.Value.Quarantine, .. quarantine], cancellationToken);
-        _chunk = null;
-        var offset = combined.Count - fromGroup.Count;
-        for (var j = 0; j < fromGroup.Count; j++)
+        if (accepted.Count == 0 && quarantine.Count == 0)
         {
-            duplicates[fromGroup[j]] = committed[offset + j];
+            return duplicate;
         }
 
-        if (_draining!.AtEnd)
+        var segment = CurrentSegment();
+        segment.Journal.Append(accepted, quarantine);
+        lock (_sync)
         {
-            EndDrain();
+            foreach (var e in accepted)
+            {
+                _pending.Add((e.Product, e.Id));
+            }
+
+            _accepted++;
+            Volatile.Write(ref segment.Durable, segment.Journal.Length);
+            Operations.CollectorMetrics.PendingEvents.Set(_pending.Count);
         }
 
-        return duplicates;
+        foreach (var e in accepted)
+        {
+            recent.Add(e.Id);
+        }
+
+        _wake.Set();
+        return duplicate;
     }
 
-    private async Task DrainJournalAsync(CancellationToken cancellationToken)
+    /// <summary>Waits while the journal holds <see cref="MaxPendingEvents"/> events not yet applied.</summary>
+    private async Task WaitForRoomAsync(int events, CancellationToken cancellationToken)
     {
-        while (_draining is { } draining)
+        var deadline = DateTime.UtcNow + StorageWait;
+        while (true)
         {
-            _chunk ??= draining.ReadChunk(DrainChunkEvents);
-            // Through the full dedup: after a crash, some of these may already be stored.
-            await CommitAsync(_chunk.Value.Events, _chunk.Value.Quarantine, cancellationToken);
-            _chunk = null;
-            if (draining.AtEnd)
+            Task progress;
+            lock (_sync)
             {
-                EndDrain();
+                if (_pending.Count == 0 || _pending.Count + events <= MaxPendingEvents)
+                {
+                    return;
+                }
+
+                progress = _progress.Task;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new IOException($"DuckDB has not stored the events acknowledged before these for {StorageWait.TotalSeconds:F0} s: {LastApplyError ?? "no error reported"}.");
+            }
+
+            try
+            {
+                await progress.WaitAsync(left, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // Checked once more above, then refused.
             }
         }
-    }
-
-    private void EndDrain()
-    {
-        _draining!.Dispose();
-        _draining = null;
-        File.Delete(_journalPath);
-        _journaledIds.Clear();
     }
 
     /// <summary>
-    /// Runs DuckDB's checkpoint on the calling thread (the store's checkpoint thread) with DuckDB's
-    /// worker threads held to that one until it ends. With its default of one worker per core, a
-    /// checkpoint takes every core of a small machine for a second or two, and each worker keeps
-    /// its own allocation caches: on two cores under full ingest, one thread gave the same throughput
-    /// and about 20 MB less peak memory (docs/operator-guide.md § Load testing, session 10). Requests
-    /// are acknowledged from the journal meanwhile, so a slower checkpoint holds up nothing; analytics
-    /// queries that run during it get one thread too.
+    /// Waits until every group acknowledged before the call is stored in the database, so a read sees
+    /// what was acknowledged before it — at most <see cref="StorageWait"/> (the applier is failing:
+    /// the read then sees what is stored). Usually immediate or a few milliseconds; during a checkpoint
+    /// up to its end (one to three seconds).
+    /// </summary>
+    public async Task WaitForStoredAsync(CancellationToken cancellationToken)
+    {
+        var target = Volatile.Read(ref _accepted);
+        var deadline = DateTime.UtcNow + StorageWait;
+        while (true)
+        {
+            Task progress;
+            lock (_sync)
+            {
+                if (_applied >= target)
+                {
+                    return;
+                }
+
+                progress = _progress.Task;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            try
+            {
+                await progress.WaitAsync(left, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewProgress() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The journal file to append to: a new one once the current is full or broken.</summary>
+    private Segment CurrentSegment()
+    {
+        if (_segment is { } current && current.Journal.Length < _segmentBytes && !current.Journal.Broken)
+        {
+            return current;
+        }
+
+        var number = ++_segmentNumber;
+        var path = number == 1 ? _journalPath : _journalPath + "." + number.ToString(CultureInfo.InvariantCulture);
+        var next = new Segment(path, IngestJournal.Create(path)); // if this throws, the group is refused
+        if (_segment is { } old)
+        {
+            Close(old);
+        }
+
+        lock (_sync)
+        {
+            _segments.Enqueue(next);
+        }
+
+        _segment = next;
+        return next;
+    }
+
+    private void Close(Segment segment)
+    {
+        segment.Journal.Dispose();
+        segment.Closed = true;
+        _wake.Set();
+    }
+
+    /// <summary>
+    /// The applier: reads the journal's flushed groups, oldest first, and commits them to DuckDB in
+    /// chunks; deletes each journal file once it is closed and applied; checkpoints when the WAL passes
+    /// its size. A failed commit is retried (the chunk is kept); groups keep being acknowledged from the
+    /// journal until <see cref="MaxPendingEvents"/>. Ends when the store is disposed and every journal
+    /// file is applied (or a commit keeps failing then: the files stay, and the next open applies them).
+    /// </summary>
+    private void RunApplier()
+    {
+        IngestJournal.Reader? reader = null;
+        IngestJournal.Chunk? chunk = null;
+        var failures = 0;
+        while (true)
+        {
+            _wake.Reset();
+            if (chunk is null)
+            {
+                Segment? segment;
+                lock (_sync)
+                {
+                    _segments.TryPeek(out segment);
+                }
+
+                if (segment is null)
+                {
+                    if (_stopping)
+                    {
+                        break;
+                    }
+
+                    Idle();
+                    continue;
+                }
+
+                var closed = segment.Closed; // before the length: a closed file's length is final
+                var durable = Volatile.Read(ref segment.Durable);
+                reader ??= new IngestJournal.Reader(segment.Path);
+                if (reader.Position < durable)
+                {
+                    chunk = reader.ReadChunk(ApplyChunkEvents, durable);
+                    if (chunk.Groups == 0)
+                    {
+                        LastApplyError = $"{segment.Path} cannot be read at offset {reader.Position}.";
+                        chunk = null;
+                        if (_stopping)
+                        {
+                            break;
+                        }
+
+                        Thread.Sleep(1000);
+                        continue;
+                    }
+                }
+                else if (closed)
+                {
+                    reader.Dispose();
+                    reader = null;
+                    File.Delete(segment.Path);
+                    lock (_sync)
+                    {
+                        _segments.Dequeue();
+                    }
+
+                    continue;
+                }
+                else
+                {
+                    Idle();
+                    continue;
+                }
+            }
+
+            try
+            {
+                Apply(chunk);
+                chunk = null;
+                failures = 0;
+            }
+#pragma warning disable CA1031 // Whatever the commit threw, the chunk stays and is tried again; groups are still journaled.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LastApplyError = ex.Message;
+                if (_stopping && ++failures >= 3)
+                {
+                    break;
+                }
+
+                Thread.Sleep(Math.Min(5000, 200 * (1 << Math.Min(failures, 5))));
+                continue;
+            }
+
+            MaybeCheckpoint();
+        }
+
+        reader?.Dispose();
+    }
+
+    /// <summary>Nothing to apply: checkpoint if due, then wait for the writer.</summary>
+    private void Idle()
+    {
+        MaybeCheckpoint();
+        _wake.Wait(TimeSpan.FromMilliseconds(250));
+    }
+
+    /// <summary>Commits a chunk of journaled groups (their duplicates were settled when they were
+    /// journaled), then lets their ids go from the pending set: they are in the table now.</summary>
+    private void Apply(IngestJournal.Chunk chunk)
+    {
+        var installs = new InstallNumbers.GroupChanges();
+        try
+        {
+            WriteGroupAsync(chunk.Events, chunk.Quarantine, new bool[chunk.Events.Count], recent: null, installs, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch
+        {
+            // Rolled back: what this chunk changed in the install numbers was not stored.
+            _installNumbers.Undo(installs);
+            throw;
+        }
+
+        lock (_sync)
+        {
+            foreach (var e in chunk.Events)
+            {
+                _pending.Remove((e.Product, e.Id));
+            }
+
+            _applied += chunk.Groups;
+            _progress.SetResult();
+            _progress = NewProgress();
+            Operations.CollectorMetrics.PendingEvents.Set(_pending.Count);
+        }
+    }
+
+    /// <summary>Checkpoints on the applier's thread once the WAL passes its size (DuckDB's own
+    /// threshold stays as a backstop); requests are acknowledged from the journal meanwhile.</summary>
+    private void MaybeCheckpoint()
+    {
+        if (_checkpointWalBytes <= 0 || DateTimeOffset.UtcNow < _nextCheckpointAt || WalBytes() < _checkpointWalBytes)
+        {
+            return;
+        }
+
+        var running = _checkpointRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = CheckpointGate;
+        CheckpointGate = null;
+        try
+        {
+            Checkpoint(gate);
+        }
+#pragma warning disable CA1031 // Not fatal: DuckDB's own threshold and its close checkpoint remain.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // Not retried at once, so a checkpoint that keeps failing does not hold up the applier.
+            _nextCheckpointAt = DateTimeOffset.UtcNow.AddSeconds(30);
+            LastCheckpointError = ex.Message;
+        }
+        finally
+        {
+            running.SetResult();
+        }
+    }
+
+    /// <summary>
+    /// Runs DuckDB's checkpoint on the calling thread (the applier's) with DuckDB's worker threads held
+    /// to that one until it ends. With its default of one worker per core, a checkpoint takes every
+    /// core of a small machine for a second or two, and each worker keeps its own allocation caches:
+    /// on two cores under full ingest, one thread gave the same throughput and about 20 MB less peak
+    /// memory (docs/operator-guide.md § Load testing, session 10). Requests are acknowledged from the
+    /// journal meanwhile, so a slower checkpoint holds up nothing; analytics queries that run during
+    /// it get one thread too.
     /// </summary>
     private void Checkpoint(Task? gate)
     {
@@ -389,90 +677,6 @@ internal sealed class DuckDbEventStore : IEventStore
         return wal.Exists ? wal.Length : 0;
     }
 
-    private void StartCheckpoint()
-    {
-        try
-        {
-            _journal = CheckpointJournal.Create(_journalPath);
-        }
-        catch (IOException ex)
-        {
-            // The group is committed; only the checkpoint is put off (DuckDB's own threshold remains).
-            _nextCheckpointAt = DateTimeOffset.UtcNow.AddSeconds(30);
-            LastCheckpointError = ex.Message;
-            return;
-        }
-
-        // Sized once, at the first checkpoint (Clear keeps it): a store that never checkpoints (a
-        // small collector, candor report) does not pay for it.
-        _journaledIds.EnsureCapacity(MaxJournaledEvents);
-        var gate = CheckpointGate;
-        CheckpointGate = null;
-        // Its own thread (LongRunning): DuckDB's CHECKPOINT blocks the calling thread for seconds,
-        // which should not be one of the thread pool's that serve requests.
-        _checkpoint = Task.Factory.StartNew(() => Checkpoint(gate), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-    }
-
-    /// <summary>Waits for the checkpoint, then starts draining its journal into the database.</summary>
-    private async Task FinishCheckpointAsync()
-    {
-        try
-        {
-            await _checkpoint!;
-        }
-#pragma warning disable CA1031 // Whatever the checkpoint threw, the journal must still be drained.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            // Not fatal: DuckDB's own threshold and its close checkpoint remain. Not retried at once,
-            // so a checkpoint that keeps failing does not send every group through the journal.
-            _nextCheckpointAt = DateTimeOffset.UtcNow.AddSeconds(30);
-            LastCheckpointError = ex.Message;
-        }
-
-        _checkpoint = null;
-        _journal!.Dispose();
-        _journal = null;
-        _draining = new CheckpointJournal.Reader(_journalPath);
-    }
-
-    /// <summary>
-    /// Acknowledges a group from the journal while a checkpoint holds the database. Duplicates are
-    /// decided as <see cref="CommitAsync"/> decides them, but against the ids journaled so far and,
-    /// for the ids the recent-id filter cannot clear, with a lookup on the reader connection.
-    /// </summary>
-    private async Task<bool[]> JournalAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, RecentIdFilter recent, CancellationToken cancellationToken)
-    {
-        var duplicate = new bool[events.Count];
-        var toCheck = ToLookUp(events, duplicate, recent, _journaledIds);
-        if (toCheck.Count > 0)
-        {
-            var stored = await StoredAmongAsync([.. toCheck.Select(i => events[i].Id)], cancellationToken);
-            for (var i = 0; i < events.Count; i++)
-            {
-                duplicate[i] |= stored.Contains((events[i].Product, events[i].Id));
-            }
-        }
-
-        var accepted = new List<EventRecord>(events.Count);
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (!duplicate[i])
-            {
-                accepted.Add(events[i]);
-            }
-        }
-
-        _journal!.Append(accepted, quarantine);
-        foreach (var e in accepted)
-        {
-            _journaledIds.Add((e.Product, e.Id));
-            recent.Add(e.Id);
-        }
-
-        return duplicate;
-    }
-
     /// <summary>Which of these ids are stored (with their product), read on the reader connection.</summary>
     private async Task<HashSet<(string, Guid)>> StoredAmongAsync(List<Guid> ids, CancellationToken cancellationToken)
     {
@@ -503,11 +707,13 @@ internal sealed class DuckDbEventStore : IEventStore
         return stored;
     }
 
+    /// <summary>Commits a group directly, with the full dedup in its transaction: for journals a crash
+    /// left, applied at open before the applier starts.</summary>
     private async Task<bool[]> CommitAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
         if (_recent is null || _recent.IsFull)
         {
-            _recent = await LoadRecentIdsAsync(cancellationToken);
+            _recent = await LoadRecentIdsAsync(fromReader: false, cancellationToken);
         }
 
         var recent = _recent;
@@ -535,12 +741,14 @@ internal sealed class DuckDbEventStore : IEventStore
         return duplicate;
     }
 
+    /// <summary>Writes a group in one transaction; with <paramref name="recent"/>, first finds its
+    /// duplicates (<see cref="FindStoredAsync"/>), without it stores every event not marked in <paramref name="duplicate"/>.</summary>
     private async Task WriteGroupAsync(
-        IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, bool[] duplicate, RecentIdFilter recent,
+        IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, bool[] duplicate, RecentIdFilter? recent,
         InstallNumbers.GroupChanges installs, CancellationToken cancellationToken)
     {
         using var transaction = _writer.BeginTransaction();
-        var stored = await FindStoredAsync(events, duplicate, recent, transaction, cancellationToken);
+        var stored = recent is null ? [] : await FindStoredAsync(events, duplicate, recent, transaction, cancellationToken);
         using (var appender = _writer.CreateAppender("events"))
         {
             for (var i = 0; i < events.Count; i++)
@@ -672,18 +880,47 @@ internal sealed class DuckDbEventStore : IEventStore
 
     /// <summary>
     /// A new recent-id filter covering ids from <see cref="RecentIdMargin"/> ago, filled with the
-    /// stored ids it covers (a scan of the newest row groups only: ids are stored roughly in order).
+    /// stored ids it covers (a scan of the newest row groups only: ids are stored roughly in order)
+    /// and those journaled and not yet applied. At open it reads on the writer's connection; later
+    /// (<paramref name="fromReader"/>) on the reader's, while the applier writes: the pending ids are
+    /// taken first, so an id the applier stores in between is in one or the other.
     /// </summary>
-    private async Task<RecentIdFilter> LoadRecentIdsAsync(CancellationToken cancellationToken)
+    private async Task<RecentIdFilter> LoadRecentIdsAsync(bool fromReader, CancellationToken cancellationToken)
     {
         var filter = new RecentIdFilter(_recentIdCapacity, RecentIdFilter.BoundAt(DateTimeOffset.UtcNow - RecentIdMargin));
-        using var command = _writer.CreateCommand();
-        command.CommandText = "SELECT event_id FROM events WHERE event_id >= $1";
-        Add(command, filter.Bound);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        List<Guid> pending;
+        lock (_sync)
         {
-            filter.Add(reader.GetGuid(0));
+            pending = [.. _pending.Select(key => key.Item2)];
+        }
+
+        if (fromReader)
+        {
+            await _readGate.WaitAsync(cancellationToken);
+        }
+
+        try
+        {
+            using var command = (fromReader ? _reader : _writer).CreateCommand();
+            command.CommandText = "SELECT event_id FROM events WHERE event_id >= $1";
+            Add(command, filter.Bound);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                filter.Add(reader.GetGuid(0));
+            }
+        }
+        finally
+        {
+            if (fromReader)
+            {
+                _readGate.Release();
+            }
+        }
+
+        foreach (var id in pending)
+        {
+            filter.Add(id);
         }
 
         return filter;
@@ -691,6 +928,7 @@ internal sealed class DuckDbEventStore : IEventStore
 
     public async Task<IReadOnlyList<StoredEvent>> ReadRecentAsync(string product, int limit, CancellationToken cancellationToken)
     {
+        await WaitForStoredAsync(cancellationToken);
         await _readGate.WaitAsync(cancellationToken);
         try
         {
@@ -715,6 +953,7 @@ internal sealed class DuckDbEventStore : IEventStore
 
     public async Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken)
     {
+        await WaitForStoredAsync(cancellationToken);
         await _readGate.WaitAsync(cancellationToken);
         try
         {
@@ -739,6 +978,7 @@ internal sealed class DuckDbEventStore : IEventStore
 
     public async Task<QuarantineSummary> SummarizeQuarantineAsync(string product, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
+        await WaitForStoredAsync(cancellationToken);
         await _readGate.WaitAsync(cancellationToken);
         try
         {
@@ -758,6 +998,7 @@ internal sealed class DuckDbEventStore : IEventStore
 
     public async Task<bool> HasEventsAsync(CancellationToken cancellationToken)
     {
+        await WaitForStoredAsync(cancellationToken);
         await _readGate.WaitAsync(cancellationToken);
         try
         {
@@ -798,18 +1039,18 @@ internal sealed class DuckDbEventStore : IEventStore
             return;
         }
 
-        if (_checkpoint is not null || _draining is not null)
+        // The writer has stopped (the group-commit writer drains before the store is disposed): the
+        // applier stores what is left of the journal now rather than at the next open, so the file is
+        // complete when it closes.
+        if (_segment is { } current)
         {
-            try
-            {
-                // Drained now rather than at the next open, so the file is complete when it closes.
-                await FinishCheckpointAndDrainAsync(CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is DuckDBException or IOException)
-            {
-                // The journal stays, and the next open applies it.
-            }
+            Close(current);
         }
+
+        _stopping = true;
+        _wake.Set();
+        await _applier;
+        _wake.Dispose();
 
         await _readGate.WaitAsync();
         try
