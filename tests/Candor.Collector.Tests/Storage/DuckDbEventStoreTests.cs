@@ -148,6 +148,54 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
     }
 
     [Fact]
+    public async Task ACommitTheApplierCannotMakeIsTriedAgainAndStoresEachAcknowledgedEventOnce()
+    {
+        var failures = 2;
+        var (e1, e2) = (Record("acme"), Record("acme"));
+        await using (var store = new DuckDbEventStore(DatabasePath))
+        {
+            store.BeforeApply = () =>
+            {
+                if (Interlocked.Decrement(ref failures) >= 0)
+                {
+                    throw new IOException("disk unplugged");
+                }
+            };
+            await store.InitializeAsync(CancellationToken.None);
+            Assert.Equal(new[] { false }, await store.WriteAsync([e1], [], CancellationToken.None));
+            await Until(() => store.LastApplyError == "disk unplugged");
+            Assert.Equal(new[] { false, true }, await store.WriteAsync([e2, Record("acme", e1.Id)], [], CancellationToken.None));
+            await store.WaitForStoredAsync(CancellationToken.None);
+            Assert.True(failures < 0, "the applier tried again");
+            Assert.Equal(new[] { e1.Id, e2.Id }.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+        }
+
+        Assert.Equal(new[] { e1.Id, e2.Id }.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+    }
+
+    [Fact]
+    public async Task EventsTheApplierCouldNotStoreBeforeShutdownAreStoredAtTheNextOpen()
+    {
+        var e1 = Record("acme");
+        await using (var store = new DuckDbEventStore(DatabasePath) { BeforeApply = () => throw new IOException("disk unplugged") })
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            Assert.Equal(new[] { false }, await store.WriteAsync([e1], [], CancellationToken.None));
+        }
+
+        Assert.Empty(Rows("SELECT event_id FROM events", r => r.GetGuid(0)));
+        Assert.Equal([Path.GetFileName(DatabasePath) + ".journal"], Journals());
+        await using (var reopened = new DuckDbEventStore(DatabasePath))
+        {
+            await reopened.InitializeAsync(CancellationToken.None);
+            Assert.Equal(new[] { true }, await reopened.WriteAsync([Record("acme", e1.Id)], [], CancellationToken.None));
+        }
+
+        Assert.Equal([e1.Id], Rows("SELECT event_id FROM events", r => r.GetGuid(0)));
+        Assert.Empty(Journals());
+    }
+
+    [Fact]
     public async Task TheJournalMovesToANewFileWhenOneIsFullAndDeletesEachOnceApplied()
     {
         var ids = new List<Guid>();

@@ -133,6 +133,9 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>A test's hold on the next checkpoint: it starts when this task completes.</summary>
     internal Task? CheckpointGate { get; set; }
 
+    /// <summary>A test's fault: called before each chunk the applier commits (throw to fail it).</summary>
+    internal Action? BeforeApply { get; set; }
+
     /// <param name="databasePath">The DuckDB file.</param>
     /// <param name="memoryLimit">DuckDB's memory_limit.</param>
     /// <param name="recentIdCapacity">How many ids the recent-id filter holds before it is rebuilt
@@ -481,23 +484,24 @@ internal sealed class DuckDbEventStore : IEventStore
     /// </summary>
     private void RunApplier()
     {
-        IngestJournal.Reader? reader = null;
-        IngestJournal.Chunk? chunk = null;
+        IngestJournal.Reader? reader = null; // on the oldest journal file
+        IngestJournal.Chunk? chunk = null; // read and not yet committed: kept when a commit fails
         var failures = 0;
         while (true)
         {
             _wake.Reset();
-            if (chunk is null)
+            try
             {
-                Segment? segment;
-                lock (_sync)
+                var finishedFile = false;
+                chunk ??= NextChunk(ref reader, out finishedFile);
+                if (chunk is null)
                 {
-                    _segments.TryPeek(out segment);
-                }
+                    if (finishedFile)
+                    {
+                        continue;
+                    }
 
-                if (segment is null)
-                {
-                    if (_stopping)
+                    if (_stopping && !HasSegments())
                     {
                         break;
                     }
@@ -506,68 +510,85 @@ internal sealed class DuckDbEventStore : IEventStore
                     continue;
                 }
 
-                var closed = segment.Closed; // before the length: a closed file's length is final
-                var durable = Volatile.Read(ref segment.Durable);
-                reader ??= new IngestJournal.Reader(segment.Path);
-                if (reader.Position < durable)
-                {
-                    chunk = reader.ReadChunk(ApplyChunkEvents, durable);
-                    if (chunk.Groups == 0)
-                    {
-                        LastApplyError = $"{segment.Path} cannot be read at offset {reader.Position}.";
-                        chunk = null;
-                        if (_stopping)
-                        {
-                            break;
-                        }
-
-                        Thread.Sleep(1000);
-                        continue;
-                    }
-                }
-                else if (closed)
-                {
-                    reader.Dispose();
-                    reader = null;
-                    File.Delete(segment.Path);
-                    lock (_sync)
-                    {
-                        _segments.Dequeue();
-                    }
-
-                    continue;
-                }
-                else
-                {
-                    Idle();
-                    continue;
-                }
-            }
-
-            try
-            {
                 Apply(chunk);
                 chunk = null;
                 failures = 0;
+                MaybeCheckpoint();
             }
-#pragma warning disable CA1031 // Whatever the commit threw, the chunk stays and is tried again; groups are still journaled.
+#pragma warning disable CA1031 // Whatever failed, the chunk stays and is tried again; groups are still journaled meanwhile.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
                 LastApplyError = ex.Message;
-                if (_stopping && ++failures >= 3)
+                if (++failures >= 3 && _stopping)
                 {
-                    break;
+                    break; // the journal files stay, and the next open applies them
                 }
 
-                Thread.Sleep(Math.Min(5000, 200 * (1 << Math.Min(failures, 5))));
-                continue;
+                Thread.Sleep(Math.Min(5000, 100 << Math.Min(failures, 6)));
             }
-
-            MaybeCheckpoint();
         }
 
         reader?.Dispose();
+    }
+
+    private bool HasSegments()
+    {
+        lock (_sync)
+        {
+            return _segments.Count > 0;
+        }
+    }
+
+    /// <summary>The next flushed groups of the oldest journal file, or null: nothing new yet, or
+    /// (<paramref name="finishedFile"/>) that file was closed, is applied, and is now deleted.</summary>
+    private IngestJournal.Chunk? NextChunk(ref IngestJournal.Reader? reader, out bool finishedFile)
+    {
+        finishedFile = false;
+        Segment? segment;
+        lock (_sync)
+        {
+            _segments.TryPeek(out segment);
+        }
+
+        if (segment is null)
+        {
+            return null;
+        }
+
+        var closed = segment.Closed; // read before the length: a closed file's length is final
+        var durable = Volatile.Read(ref segment.Durable);
+        reader ??= new IngestJournal.Reader(segment.Path);
+        if (reader.Position < durable)
+        {
+            var chunk = reader.ReadChunk(ApplyChunkEvents, durable);
+            return chunk.Groups > 0 ? chunk : throw new InvalidDataException($"{segment.Path} cannot be read at offset {reader.Position}.");
+        }
+
+        if (!closed)
+        {
+            return null;
+        }
+
+        reader.Dispose();
+        reader = null;
+        lock (_sync)
+        {
+            _segments.Dequeue();
+        }
+
+        finishedFile = true;
+        try
+        {
+            File.Delete(segment.Path);
+        }
+        catch (IOException ex)
+        {
+            // Applied: if it stays, the next open applies it again, and dedup makes that harmless.
+            LastApplyError = ex.Message;
+        }
+
+        return null;
     }
 
     /// <summary>Nothing to apply: checkpoint if due, then wait for the writer.</summary>
@@ -581,6 +602,7 @@ internal sealed class DuckDbEventStore : IEventStore
     /// journaled), then lets their ids go from the pending set: they are in the table now.</summary>
     private void Apply(IngestJournal.Chunk chunk)
     {
+        BeforeApply?.Invoke();
         var installs = new InstallNumbers.GroupChanges();
         try
         {
