@@ -56,10 +56,13 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && b
 timeline=()
 if [[ -n "${CANDOR_LOAD_TIMELINE:-}" ]]; then
   timeline=(--timeline "$CANDOR_LOAD_TIMELINE")
-  # The DuckDB files' sizes every 100 ms beside it: a checkpoint empties the WAL, its journal grows meanwhile.
-  (echo "unix_time,wal_bytes,journal_bytes"
+  # Every 100 ms beside it: the DuckDB WAL's size (a checkpoint empties it), the journal files' total
+  # size, the collector's resident memory and its managed heap (from /metrics).
+  (echo "unix_time,wal_bytes,journal_bytes,rss_kb,managed_bytes"
    while kill -0 $collector 2>/dev/null; do
-     printf '%s,%s,%s\n' "$(date +%s.%N | cut -c1-14)" "$(stat -c %s "$data/candor.duckdb.wal" 2>/dev/null || echo 0)" "$(stat -c %s "$data/candor.duckdb.journal" 2>/dev/null || echo 0)"
+     printf '%s,%s,%s,%s,%s\n' "$(date +%s.%N | cut -c1-14)" "$(stat -c %s "$data/candor.duckdb.wal" 2>/dev/null || echo 0)" \
+       "$(cat "$data"/candor.duckdb.journal* 2>/dev/null | wc -c)" "$(awk '/^VmRSS/ {print $2}' /proc/$collector/status 2>/dev/null || echo 0)" \
+       "$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^dotnet_total_memory_bytes/ {print $2}')"
      sleep 0.1
    done) > "$CANDOR_LOAD_TIMELINE.files" &
 fi
