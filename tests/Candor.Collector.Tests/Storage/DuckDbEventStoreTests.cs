@@ -164,9 +164,11 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
             await store.InitializeAsync(CancellationToken.None);
             Assert.Equal(new[] { false }, await store.WriteAsync([e1], [], CancellationToken.None));
             await Until(() => store.LastApplyError == "disk unplugged");
+            Assert.False(await store.IsReachableAsync(CancellationToken.None), "not ready while the applier fails");
             Assert.Equal(new[] { false, true }, await store.WriteAsync([e2, Record("acme", e1.Id)], [], CancellationToken.None));
             await store.WaitForStoredAsync(CancellationToken.None);
             Assert.True(failures < 0, "the applier tried again");
+            Assert.True(await store.IsReachableAsync(CancellationToken.None));
             Assert.Equal(new[] { e1.Id, e2.Id }.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
         }
 

@@ -127,6 +127,9 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>Why the applier's last commit failed, if it did; it is tried again.</summary>
     internal string? LastApplyError { get; private set; }
 
+    // Whether the applier's last attempt failed: the store is then not ready (/readyz).
+    private volatile bool _applyFailing;
+
     /// <summary>The checkpoint the applier is running, or a completed task.</summary>
     internal Task RunningCheckpoint => _checkpointRunning?.Task ?? Task.CompletedTask;
 
@@ -519,6 +522,7 @@ internal sealed class DuckDbEventStore : IEventStore
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                _applyFailing = true;
                 LastApplyError = ex.Message;
                 if (++failures >= 3 && _stopping)
                 {
@@ -615,6 +619,7 @@ internal sealed class DuckDbEventStore : IEventStore
             throw;
         }
 
+        _applyFailing = false;
         lock (_sync)
         {
             foreach (var e in chunk.Events)
@@ -1034,8 +1039,14 @@ internal sealed class DuckDbEventStore : IEventStore
         }
     }
 
+    /// <summary>Whether the database answers and the applier is storing what was acknowledged.</summary>
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
+        if (_applyFailing)
+        {
+            return false;
+        }
+
         await _readGate.WaitAsync(cancellationToken);
         try
         {
