@@ -8,7 +8,8 @@ namespace Candor.EndToEnd.Tests;
 public sealed class CollectorDurabilityTests
 {
     /// <param name="checkpointSize">The default; and a WAL size so small that the collector checkpoints
-    /// every few groups, so the kill also finds events acknowledged from the checkpoint journal.</param>
+    /// every few groups, so the kill also finds events acknowledged during a checkpoint (every event
+    /// is acknowledged from the ingest journal, and the restart applies what it holds).</param>
     [Theory]
     [InlineData("128MB")]
     [InlineData("64KB")]

@@ -30,10 +30,10 @@ internal static class ExportCommand
             var isParquet = parseResult.GetValue(format) == "parquet";
             try
             {
-                if (File.Exists(path + ".journal"))
+                if (Storage.DuckDb.DuckDbEventStore.HasJournal(path))
                 {
-                    // A collector that crashed while checkpointing left acknowledged events in its
-                    // checkpoint journal: store them first, as its next start would, so none is missing.
+                    // A collector that crashed left acknowledged events in its ingest journal: store
+                    // them first, as its next start would, so none is missing.
                     await using var store = new Storage.DuckDb.DuckDbEventStore(path);
                     await store.InitializeAsync(cancellationToken);
                 }

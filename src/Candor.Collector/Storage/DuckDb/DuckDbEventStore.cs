@@ -222,15 +222,7 @@ internal sealed class DuckDbEventStore : IEventStore
     /// not all stored. Applied in order through the full dedup, then deleted.</summary>
     private async Task ApplyLeftJournalsAsync(CancellationToken cancellationToken)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(_journalPath))!;
-        var name = Path.GetFileName(_journalPath);
-        var files = Directory.EnumerateFiles(directory, name + "*")
-            .Select(path => (Path: path, Suffix: Path.GetFileName(path)[name.Length..]))
-            .Select(f => (f.Path, Number: f.Suffix.Length == 0 ? 1 : f.Suffix[0] == '.' && int.TryParse(f.Suffix[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))
-            .Where(f => f.Number > 0)
-            .OrderBy(f => f.Number)
-            .ToList();
-        foreach (var (path, _) in files)
+        foreach (var path in JournalFiles(_journalPath))
         {
             using (var reader = new IngestJournal.Reader(path))
             {
@@ -246,6 +238,28 @@ internal sealed class DuckDbEventStore : IEventStore
 
             File.Delete(path);
         }
+    }
+
+    /// <summary>Whether journal files are left beside the DuckDB file (a crash): opening the store applies them.</summary>
+    internal static bool HasJournal(string databasePath) => JournalFiles(databasePath + ".journal").Count > 0;
+
+    /// <summary>The journal files at <paramref name="journalPath"/> (the first) and numbered after it, in order.</summary>
+    private static List<string> JournalFiles(string journalPath)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(journalPath))!;
+        var name = Path.GetFileName(journalPath);
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        return Directory.EnumerateFiles(directory, name + "*")
+            .Select(path => (Path: path, Suffix: Path.GetFileName(path)[name.Length..]))
+            .Select(f => (f.Path, Number: f.Suffix.Length == 0 ? 1 : f.Suffix[0] == '.' && int.TryParse(f.Suffix[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))
+            .Where(f => f.Number > 0)
+            .OrderBy(f => f.Number)
+            .Select(f => f.Path)
+            .ToList();
     }
 
     /// <summary>Whether the events table exists with its install numbers (a new file gets them with the table).</summary>
