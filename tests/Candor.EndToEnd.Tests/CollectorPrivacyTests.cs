@@ -35,6 +35,19 @@ public sealed class CollectorPrivacyTests
             Assert.Equal("GB", stored.GetProperty("country").GetString());
             Assert.Equal("ENG", stored.GetProperty("region").GetString());
             Assert.Matches("^[0-9a-f]{32}$", stored.GetProperty("ip_pseudonym").GetString());
+            // The ingest journal, which every accepted group passes through, is deleted at shutdown:
+            // looked at while the collector runs.
+            var journals = Directory.GetFiles(data.Path, "candor.duckdb.journal*", SearchOption.AllDirectories);
+            Assert.NotEmpty(journals);
+            foreach (var journal in journals)
+            {
+                using var stream = new FileStream(journal, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                Assert.True(copy.Length > 0, journal);
+                AssertAddressAbsent(copy.ToArray(), journal);
+            }
+
             await collector.StopAsync();
             output = collector.Output;
         }
