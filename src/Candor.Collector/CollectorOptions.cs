@@ -29,7 +29,7 @@ internal sealed class CollectorOptions
     public string Storage { get; set; } = "duckdb";
 
     /// <summary>DuckDB's memory limit (its buffer pool and caches), in DuckDB's notation. Default: <c>64MB</c>.</summary>
-    public string DuckDbMemoryLimit { get; set; } = "64MB";
+    public string DuckDbMemoryLimit { get; set; } = "48MB";
 
     /// <summary>The WAL size at which the collector checkpoints the DuckDB file itself, acknowledging what
     /// arrives meanwhile from the checkpoint journal (docs/operator-guide.md § Storage); <c>0</c> leaves

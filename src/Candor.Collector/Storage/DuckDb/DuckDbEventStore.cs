@@ -147,7 +147,7 @@ internal sealed class DuckDbEventStore : IEventStore
     /// about every 10 s at 50k events/s, each taking about 1–2 s on two cores); 0 leaves it to DuckDB.</param>
     /// <param name="journalSegmentBytes">The size past which the journal moves to a new file (applied files are deleted).</param>
     public DuckDbEventStore(
-        string databasePath, string memoryLimit = "64MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20, long journalSegmentBytes = 64L << 20)
+        string databasePath, string memoryLimit = "48MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20, long journalSegmentBytes = 64L << 20)
     {
         _segmentBytes = journalSegmentBytes;
         _memoryLimit = memoryLimit;
