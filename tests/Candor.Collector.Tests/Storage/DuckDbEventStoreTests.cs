@@ -93,6 +93,7 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         var (a1, a2, b1, c1, d1) = (Record("acme"), Record("acme"), Record("acme"), Record("acme"), Record("acme"));
         await using (var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task })
         {
+            using var release = Releasing(gate); // disposed before the store: a failed assertion does not leave its applier held
             await store.InitializeAsync(CancellationToken.None);
             var first = await store.WriteAsync([a1, a2], [], CancellationToken.None);
             Assert.Equal([false, false], first);
@@ -129,6 +130,7 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
     {
         var gate = new TaskCompletionSource();
         await using var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task };
+        using var release = Releasing(gate); // disposed before the store: a failed assertion does not leave its applier held
         await store.InitializeAsync(CancellationToken.None);
         await store.WriteAsync([Record("acme")], [], CancellationToken.None);
         await Until(() => !store.RunningCheckpoint.IsCompleted); // the applier is held
@@ -277,6 +279,7 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         Threads("SET threads = 3"); // the same test on a machine of any size
         var gate = new TaskCompletionSource();
         await using var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task };
+        using var release = Releasing(gate); // disposed before the store: a failed assertion does not leave its applier held
         await store.InitializeAsync(CancellationToken.None);
         await store.WriteAsync([Record("acme")], [], CancellationToken.None); // starts a checkpoint, which the gate holds
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -297,6 +300,7 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
     {
         var gate = new TaskCompletionSource();
         await using var store = new DuckDbEventStore(DatabasePath, checkpointWalBytes: 1) { CheckpointGate = gate.Task };
+        using var release = Releasing(gate); // disposed before the store: a failed assertion does not leave its applier held
         await store.InitializeAsync(CancellationToken.None);
         var writer = new GroupCommitWriter(store, new CollectorOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger<GroupCommitWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
@@ -375,6 +379,14 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
                 r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetString(4),
                       r.GetDouble(5), r.GetBoolean(6), r.GetString(7), r.GetDateTime(8).Ticks / 10)));
         Assert.Equal([(rejected.EventId!.Value, "unknown_schema")], Rows("SELECT event_id, reason_code FROM quarantine", r => (r.GetGuid(0), r.GetString(1))));
+    }
+
+    /// <summary>Opens a checkpoint gate when disposed.</summary>
+    private static Releaser Releasing(TaskCompletionSource gate) => new(gate);
+
+    private sealed class Releaser(TaskCompletionSource gate) : IDisposable
+    {
+        public void Dispose() => gate.TrySetResult();
     }
 
     /// <summary>Waits (up to 10 s) for a condition another thread makes true.</summary>
