@@ -387,34 +387,9 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>Waits while the journal holds <see cref="MaxPendingEvents"/> events not yet applied.</summary>
     private async Task WaitForRoomAsync(int events, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + StorageWait;
-        while (true)
+        if (!await WaitForApplierAsync(() => _pending.Count == 0 || _pending.Count + events <= MaxPendingEvents, cancellationToken))
         {
-            Task progress;
-            lock (_sync)
-            {
-                if (_pending.Count == 0 || _pending.Count + events <= MaxPendingEvents)
-                {
-                    return;
-                }
-
-                progress = _progress.Task;
-            }
-
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                throw new IOException($"DuckDB has not stored the events acknowledged before these for {StorageWait.TotalSeconds:F0} s: {LastApplyError ?? "no error reported"}.");
-            }
-
-            try
-            {
-                await progress.WaitAsync(left, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // Checked once more above, then refused.
-            }
+            throw new IOException($"DuckDB has not stored the events acknowledged before these for {StorageWait.TotalSeconds:F0} s: {LastApplyError ?? "no error reported"}.");
         }
     }
 
@@ -427,15 +402,22 @@ internal sealed class DuckDbEventStore : IEventStore
     public async Task WaitForStoredAsync(CancellationToken cancellationToken)
     {
         var target = Volatile.Read(ref _accepted);
+        await WaitForApplierAsync(() => _applied >= target, cancellationToken);
+    }
+
+    /// <summary>Waits, at most <see cref="StorageWait"/>, until <paramref name="done"/> (checked under
+    /// <see cref="_sync"/>, again after each of the applier's commits) holds; returns whether it did.</summary>
+    private async Task<bool> WaitForApplierAsync(Func<bool> done, CancellationToken cancellationToken)
+    {
         var deadline = DateTime.UtcNow + StorageWait;
         while (true)
         {
             Task progress;
             lock (_sync)
             {
-                if (_applied >= target)
+                if (done())
                 {
-                    return;
+                    return true;
                 }
 
                 progress = _progress.Task;
@@ -444,7 +426,7 @@ internal sealed class DuckDbEventStore : IEventStore
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
-                return;
+                return false;
             }
 
             try
@@ -453,7 +435,7 @@ internal sealed class DuckDbEventStore : IEventStore
             }
             catch (TimeoutException)
             {
-                return;
+                // Checked once more above, then given up.
             }
         }
     }

@@ -131,7 +131,7 @@ internal sealed class IngestJournal : IDisposable
         /// <paramref name="limit"/> (a length known to hold complete groups: the writer's flushed length).</summary>
         public Chunk ReadChunk(int events, long limit = long.MaxValue)
         {
-            var chunk = new Chunk([], [], 0);
+            var chunk = new Chunk();
             while (!AtEnd && chunk.Events.Count < events && _file.Position < limit)
             {
                 if (TryReadGroup(chunk.Events, chunk.Quarantine, limit))
@@ -222,9 +222,13 @@ internal sealed class IngestJournal : IDisposable
     }
 
     /// <summary>Groups read back together: their events and quarantined events, and how many groups.</summary>
-    internal sealed record Chunk(List<EventRecord> Events, List<QuarantineRecord> Quarantine, int Groups)
+    internal sealed class Chunk
     {
-        public int Groups { get; set; } = Groups;
+        public List<EventRecord> Events { get; } = [];
+
+        public List<QuarantineRecord> Quarantine { get; } = [];
+
+        public int Groups { get; set; }
     }
 
     public void Dispose()
