@@ -46,6 +46,36 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         WHERE NOT EXISTS (SELECT 1 FROM events WHERE {Filter} AND install_id = w.install_id AND event_time < @from)
         """;
 
+    // The same filters on the rollups (Storage/Postgres/PostgresRollups.cs), which carry the
+    // install-level dimensions but not the command.
+    private const string RollupFilter = """
+        product = @product
+        AND (@version IS NULL OR product_version = @version)
+        AND (@os IS NULL OR os_family = @os)
+        AND (@ci IS NULL OR ci = @ci)
+        AND (@country IS NULL OR country = @country)
+        """;
+
+    // The bits of an install_months row (bit d-1 = day d of its month) for the range's days.
+    private const string RangeDays =
+        "(days::bigint & (((CAST(1 AS BIGINT) << (least(@to_day, (month + interval '1 month')::date) - month)) - 1)" +
+        " - ((CAST(1 AS BIGINT) << greatest(@from_day - month, 0)) - 1)))";
+
+    // install_months rows with an event in the range, matching the filters.
+    private const string ActiveInRange = $"{RollupFilter} AND month >= @from_month AND month < @to_day AND {RangeDays} <> 0";
+
+    // day_counts rows in the range, matching the filters.
+    private const string DaysInRange = $"{RollupFilter} AND day >= @from_day AND day < @to_day";
+
+    // Installs active in the range whose first event (under the filters) is in it, with that
+    // first event's time: FirstSeenInWindow's installs, read from install_months.
+    private const string NewInRange = $"""
+        SELECT a.install_id, a.first_seen FROM (
+            SELECT install_id, min(first_time) AS first_seen FROM install_months WHERE {ActiveInRange} GROUP BY install_id) a
+        WHERE a.first_seen >= @from
+          AND NOT EXISTS (SELECT 1 FROM install_months WHERE {RollupFilter} AND install_id = a.install_id AND first_time < @from)
+        """;
+
     private const string Other = AnalyticsConstants.Other;
     private const string Unknown = AnalyticsConstants.Unknown;
 
@@ -60,8 +90,15 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     // answer the first charts within seconds and none times out.
     private readonly SemaphoreSlim _running;
 
-    public PostgresAnalyticsStore(string connectionString, int concurrentQueries = 2)
+    private readonly bool _rollups;
+
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="concurrentQueries">How many queries run on the server at once.</param>
+    /// <param name="rollups">Whether the install-level questions read the rollups (the default)
+    /// or always scan the events, as before them (for benchmarks and tests that compare both).</param>
+    public PostgresAnalyticsStore(string connectionString, int concurrentQueries = 2, bool rollups = true)
     {
+        _rollups = rollups;
         _running = new SemaphoreSlim(concurrentQueries, concurrentQueries);
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         // These queries cost enough to trigger JIT compilation, which takes longer (measured: about
@@ -77,7 +114,15 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     public async Task<Summary> SummaryAsync(AnalyticsQuery query, CancellationToken cancellationToken)
     {
-        var sql = $"""
+        var sql = ByRollups(query) ? $"""
+            WITH counts AS (
+                SELECT coalesce(sum(events), 0)::bigint AS events, coalesce(sum(runs), 0)::bigint AS runs, coalesce(sum(failures), 0)::bigint AS failures
+                FROM day_counts WHERE {DaysInRange}),
+            active AS MATERIALIZED (
+                SELECT install_id FROM install_months WHERE {ActiveInRange} GROUP BY install_id)
+            SELECT counts.events, (SELECT count(*) FROM active), (SELECT count(*) FROM ({NewInRange}) n), counts.runs, counts.failures
+            FROM counts
+            """ : $"""
             WITH per_install AS MATERIALIZED (
                 SELECT install_id, count(*) AS events,
                        count(*) FILTER (WHERE name = 'command') AS runs,
@@ -100,6 +145,24 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken)
     {
+        if (ByRollups(query) && interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (day0, span))
+        {
+            var perInstall = $"""
+                (SELECT install_id, bit_or({ShiftedRangeDays("@day0")}) AS active
+                 FROM install_months WHERE {ActiveInRange} GROUP BY install_id) p
+                """;
+            var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, span), query, r => AnalyticsSql.DailySeries(r, day0), cancellationToken,
+                extra: [new NpgsqlParameter("day0", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(day0) }]);
+            return rows[0];
+        }
+
+        if (ByRollups(query) && PeriodInstalls(query, interval, "NULL") is var (periods, parameters))
+        {
+            return await QueryAsync(
+                $"SELECT period, count(install_id) FROM ({periods}) p GROUP BY period ORDER BY period",
+                query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken, extra: parameters);
+        }
+
         if (interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (firstDay, days))
         {
             var perInstall = $"""
@@ -125,15 +188,21 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         await QueryAsync(
             $"""
             SELECT date_trunc('{AnalyticsSql.Part(interval)}', first_seen, 'UTC') AS period, count(*)
-            FROM ({FirstSeenInWindow}) f GROUP BY period ORDER BY period
+            FROM ({(ByRollups(query) ? NewInRange : FirstSeenInWindow)}) f GROUP BY period ORDER BY period
             """,
             query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken,
             extra: [Timestamp("until", query.To)]);
 
     public async Task<RetentionFigures> RetentionAsync(AnalyticsQuery query, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
+        // From the rollups, the cohort's last event before "as of" is one index probe per install.
+        var cohort = ByRollups(query) ? $"""
+            SELECT install_id, first_seen,
+                   (SELECT max(event_time) FROM events WHERE {Filter} AND install_id = n.install_id AND event_time >= @from AND event_time < @until) AS last_seen
+            FROM ({NewInRange}) n WHERE first_seen < @until
+            """ : FirstSeenInWindow;
         var sql = $"""
-            WITH cohort AS (SELECT * FROM ({FirstSeenInWindow}) f WHERE first_seen < @to)
+            WITH cohort AS (SELECT * FROM ({cohort}) f WHERE first_seen < @to)
             SELECT
                 count(*),
                 count(*) FILTER (WHERE first_seen + interval '7 days' <= @until),
@@ -161,6 +230,28 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
     {
         var (key, where) = AnalyticsSql.DimensionKey(dimension);
+        if (ByRollups(query) && dimension is not (Dimension.EventName or Dimension.Command or Dimension.ErrorCode))
+        {
+            // An install-level dimension: which installs had each value from install_months, the
+            // events per value from day_counts; "other" counts its installs once.
+            var fromRollups = $"""
+                WITH per AS (
+                    SELECT coalesce(({key})::text, '{Unknown}') AS k, install_id FROM install_months WHERE {ActiveInRange} GROUP BY 1, 2),
+                g AS (SELECT k, count(*) AS installs FROM per GROUP BY k),
+                ev AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, sum(events) AS events FROM day_counts WHERE {DaysInRange} GROUP BY 1),
+                folded AS (
+                    SELECT ev.k, CASE WHEN coalesce(g.installs, 0) >= @k THEN ev.k ELSE '{Other}' END AS label, ev.events
+                    FROM ev LEFT JOIN g ON g.k = ev.k),
+                label_installs AS (
+                    SELECT f.label, count(DISTINCT per.install_id) AS installs FROM per JOIN folded f ON f.k = per.k GROUP BY f.label)
+                SELECT f.label COLLATE "C" AS label, sum(f.events)::bigint AS events, coalesce(max(i.installs), 0) AS installs
+                FROM folded f LEFT JOIN label_installs i ON i.label = f.label
+                GROUP BY f.label ORDER BY installs DESC, events DESC, label
+                """;
+            return await QueryAsync(fromRollups, query, r => new BreakdownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), cancellationToken,
+                extra: [new NpgsqlParameter<int>("k", k)]);
+        }
+
         // Events per (value, install) first: small, and enough for both the per-value install
         // counts that decide the folding and the folded totals.
         var sql = $"""
@@ -180,11 +271,14 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     public async Task<IReadOnlyList<SeriesBreakdownPoint>> VersionAdoptionAsync(AnalyticsQuery query, Interval interval, int k, CancellationToken cancellationToken)
     {
         // Folded per cell: a version seen by fewer than k installs in one period joins "other" there.
+        const string Version = $"coalesce(product_version, '{Unknown}')";
+        var rollup = ByRollups(query) ? PeriodInstalls(query, interval, Version) : null;
+        var per = rollup?.Sql ?? $"""
+            SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time, 'UTC') AS period, {Version} AS k, install_id
+            FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY 1, 2, 3
+            """;
         var sql = $"""
-            WITH per AS (
-                SELECT date_trunc('{AnalyticsSql.Part(interval)}', event_time, 'UTC') AS period,
-                       coalesce(product_version, '{Unknown}') AS k, install_id
-                FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY 1, 2, 3),
+            WITH per AS ({per}),
             g AS (SELECT period, k, count(*) AS installs FROM per GROUP BY period, k)
             SELECT per.period, CASE WHEN g.installs >= @k THEN per.k ELSE '{Other}' END COLLATE "C" AS label,
                    count(DISTINCT per.install_id)
@@ -192,7 +286,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             GROUP BY per.period, label ORDER BY per.period, label
             """;
         return await QueryAsync(sql, query, r => new SeriesBreakdownPoint(Utc(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)), cancellationToken,
-            extra: [new NpgsqlParameter<int>("k", k)]);
+            extra: [new NpgsqlParameter<int>("k", k), .. rollup?.Parameters ?? []]);
     }
 
     public Task<IReadOnlyList<CommandRow>> CommandsAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken) =>
@@ -318,6 +412,56 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         return new CommandRow(r.GetString(0), runs, r.GetInt64(2), failures, runs == 0 ? 0 : (double)failures / runs, p?[0], p?[1]);
     }
 
+    /// <summary>Whether the query can be answered from the rollups: a range of whole UTC days and
+    /// no command filter (the rollups count installs and events, not commands).</summary>
+    private bool ByRollups(AnalyticsQuery query) =>
+        _rollups && query.Command is null && query.From.UtcTicks % TimeSpan.TicksPerDay == 0 && query.To.UtcTicks % TimeSpan.TicksPerDay == 0;
+
+    // An install_months row's range days as bits from the day <paramref name="origin"/> on.
+    private static string ShiftedRangeDays(string origin) =>
+        $"CASE WHEN month >= {origin} THEN {RangeDays} << (month - {origin}) ELSE {RangeDays} >> ({origin} - month) END";
+
+    /// <summary>
+    /// (period, k, install_id) for each period of <paramref name="interval"/> in which an install
+    /// had an event with dimension value k, from install_months: a month is a row's month; days
+    /// and weeks come from each (install, k)'s bitmap of active days since the first period's
+    /// start. Null when that span is longer than a bitmap holds.
+    /// </summary>
+    private static (string Sql, NpgsqlParameter[] Parameters)? PeriodInstalls(AnalyticsQuery query, Interval interval, string key)
+    {
+        if (interval == Interval.Month)
+        {
+            return ($"""
+                SELECT (month::timestamp AT TIME ZONE 'UTC') AS period, {key} AS k, install_id
+                FROM install_months WHERE {ActiveInRange} GROUP BY 1, 2, 3
+                """, []);
+        }
+
+        var fromDay = DateOnly.FromDateTime(query.From.UtcDateTime);
+        // A week starts on Monday, as date_trunc('week', ...) has it.
+        var origin = interval == Interval.Week ? fromDay.AddDays(-(((int)fromDay.DayOfWeek + 6) % 7)) : fromDay;
+        var step = interval == Interval.Week ? 7 : 1;
+        var span = DateOnly.FromDateTime(query.To.UtcDateTime).DayNumber - origin.DayNumber;
+        if (span is <= 0 or > AnalyticsSql.MaxBitmapDays)
+        {
+            return null;
+        }
+
+        return ($"""
+            SELECT ((@origin + @step * n)::timestamp AT TIME ZONE 'UTC') AS period, k, install_id
+            FROM (SELECT {key} AS k, install_id, bit_or({ShiftedRangeDays("@origin")}) AS active
+                  FROM install_months WHERE {ActiveInRange} GROUP BY 1, 2) b,
+                 generate_series(0, @periods - 1) n
+            WHERE (active >> (@step * n)) & @mask <> 0
+            """,
+            [
+                new NpgsqlParameter("origin", NpgsqlDbType.Date) { Value = origin },
+                new NpgsqlParameter<int>("step", step),
+                new NpgsqlParameter<int>("periods", (span + step - 1) / step),
+                new NpgsqlParameter<long>("mask", (1L << step) - 1),
+            ]);
+    }
+
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
         string sql, AnalyticsQuery? query, Func<DbDataReader, T> read, CancellationToken cancellationToken,
         NpgsqlParameter[]? extra = null, bool filters = true)
@@ -335,6 +479,10 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
                 command.Parameters.Add(Nullable("ci", query.Ci, NpgsqlDbType.Boolean));
                 command.Parameters.Add(Nullable("country", query.Country, NpgsqlDbType.Text));
                 command.Parameters.Add(Nullable("command", query.Command, NpgsqlDbType.Text));
+                var fromDay = DateOnly.FromDateTime(query.From.UtcDateTime);
+                command.Parameters.Add(new NpgsqlParameter("from_day", NpgsqlDbType.Date) { Value = fromDay });
+                command.Parameters.Add(new NpgsqlParameter("from_month", NpgsqlDbType.Date) { Value = new DateOnly(fromDay.Year, fromDay.Month, 1) });
+                command.Parameters.Add(new NpgsqlParameter("to_day", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(query.To.UtcDateTime) });
             }
         }
 

@@ -67,6 +67,31 @@ public abstract class AnalyticsStoreContractTests
     }
 
     [Fact]
+    public async Task WeeklyActiveInstallsCountEachInstallOncePerWeekStartingOnMonday()
+    {
+        var store = await StoreAsync();
+
+        var weeks = await store.ActiveInstallsAsync(All, Interval.Week, default);
+
+        // Oct 1 is a Thursday (week of Sep 28), Nov 1 a Sunday (week of Oct 26), Nov 2 a Monday.
+        Assert.Equal(
+            [("2026-09-28", 6L), ("2026-10-19", 6L), ("2026-10-26", 5L), ("2026-11-02", 1L), ("2026-11-09", 1L)],
+            weeks.Select(p => (p.Period.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), p.Installs)));
+    }
+
+    [Fact]
+    public async Task WeeklyVersionAdoptionFoldsSmallCellsPerWeek()
+    {
+        var store = await StoreAsync();
+
+        var weeks = await store.VersionAdoptionAsync(All, Interval.Week, K, default);
+
+        Assert.Equal(
+            ["2026-09-28:1.0.0:6", "2026-10-19:1.0.0:6", "2026-10-26:2.0.0:5", "2026-11-02:other:1", "2026-11-09:other:1"],
+            weeks.Select(p => $"{p.Period:yyyy-MM-dd}:{p.Label}:{p.Installs}"));
+    }
+
+    [Fact]
     public async Task NewInstallsAreCountedOnTheDayOfTheirFirstEvent()
     {
         var store = await StoreAsync();
