@@ -76,8 +76,11 @@ internal static class GeneratedPostgresStore
             await ExecuteAsync(connection, "INSERT INTO event_ids (product, event_id) SELECT product, event_id FROM events");
             await ExecuteAsync(connection, "VACUUM ANALYZE events");
             // The rollups ingest would have kept, built as a collector's first start builds them.
-            await ExecuteAsync(connection, PostgresRollups.Backfill);
-            await ExecuteAsync(connection, "VACUUM ANALYZE install_months, day_counts");
+            foreach (var (table, _, backfill) in PostgresRollups.Tables)
+            {
+                await ExecuteAsync(connection, backfill);
+                await ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
+            }
         }
 
         NpgsqlConnection.ClearAllPools();
@@ -97,8 +100,9 @@ internal static class GeneratedPostgresStore
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            SELECT sum(pg_total_relation_size(i.inhrelid))::bigint, pg_total_relation_size('event_ids'), (SELECT count(*) FROM events)
+        var rollups = string.Join(", ", PostgresRollups.Tables.Select(t => $"pg_total_relation_size('{t.Table}')"));
+        await using var command = new NpgsqlCommand($"""
+            SELECT sum(pg_total_relation_size(i.inhrelid))::bigint, pg_total_relation_size('event_ids'), (SELECT count(*) FROM events), {rollups}
             FROM pg_inherits i WHERE i.inhparent = 'events'::regclass
             """, connection);
         await using var reader = await command.ExecuteReaderAsync();
@@ -106,8 +110,12 @@ internal static class GeneratedPostgresStore
         var events = reader.GetInt64(0);
         var ids = reader.GetInt64(1);
         var count = reader.GetInt64(2);
+        var sizes = PostgresRollups.Tables.Select((t, i) => (t.Table, Bytes: reader.GetInt64(3 + i))).ToArray();
+        var rollupBytes = sizes.Sum(s => s.Bytes);
         Console.WriteLine($"// PostgreSQL: {count:N0} events; events table with indexes {events / 1048576.0:N0} MiB = {(double)events / count:N0} bytes/event; " +
-            $"with the dedup keys {(events + ids) / 1048576.0:N0} MiB = {(double)(events + ids) / count:N0} bytes/event");
+            $"with the dedup keys {(events + ids) / 1048576.0:N0} MiB = {(double)(events + ids) / count:N0} bytes/event; " +
+            $"rollups {rollupBytes / 1048576.0:N0} MiB = {(double)rollupBytes / count:N1} bytes/event ({string.Join(", ", sizes.Select(s => $"{s.Table} {s.Bytes / 1048576.0:N1} MiB"))}); " +
+            $"in all {(events + ids + rollupBytes) / (double)count:N0} bytes/event");
     }
 
     private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, string name)

@@ -76,6 +76,15 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
           AND NOT EXISTS (SELECT 1 FROM install_months WHERE {RollupFilter} AND install_id = a.install_id AND first_time < @from)
         """;
 
+    // The event-level rollups (event_months, event_days) also have the command: every filter applies.
+    private const string EventRollupFilter = $"{RollupFilter} AND (@command IS NULL OR (name = 'command' AND subject = @command))";
+    private const string EventsActiveInRange = $"{EventRollupFilter} AND month >= @from_month AND month < @to_day AND {RangeDays} <> 0";
+    private const string EventDaysInRange = $"{EventRollupFilter} AND day >= @from_day AND day < @to_day";
+
+    // duration_days has no install-level dimensions: only for queries without those filters.
+    private const string DurationDaysInRange =
+        "product = @product AND (@command IS NULL OR (name = 'command' AND subject = @command)) AND day >= @from_day AND day < @to_day";
+
     private const string Other = AnalyticsConstants.Other;
     private const string Unknown = AnalyticsConstants.Unknown;
 
@@ -230,18 +239,19 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
     {
         var (key, where) = AnalyticsSql.DimensionKey(dimension);
-        if (ByRollups(query) && dimension is not (Dimension.EventName or Dimension.Command or Dimension.ErrorCode))
+        var eventLevel = dimension is Dimension.EventName or Dimension.Command or Dimension.ErrorCode;
+        if (eventLevel ? ByEventRollups(query) : ByRollups(query))
         {
-            // An install-level dimension: which installs had each value from install_months, the
-            // events per value from day_counts; "other" counts its installs once.
+            // Which installs had each value from the month rollup, the events per value from the
+            // day rollup; "other" counts its installs once.
+            var (months, days) = eventLevel
+                ? ($"event_months WHERE {EventsActiveInRange}", $"event_days WHERE {EventDaysInRange}")
+                : ($"install_months WHERE {ActiveInRange}", $"day_counts WHERE {DaysInRange}");
             var fromRollups = $"""
-                WITH per AS (
-                    SELECT coalesce(({key})::text, '{Unknown}') AS k, install_id FROM install_months WHERE {ActiveInRange} GROUP BY 1, 2),
+                WITH per AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, install_id FROM {months} AND {where} GROUP BY 1, 2),
                 g AS (SELECT k, count(*) AS installs FROM per GROUP BY k),
-                ev AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, sum(events) AS events FROM day_counts WHERE {DaysInRange} GROUP BY 1),
-                folded AS (
-                    SELECT ev.k, CASE WHEN coalesce(g.installs, 0) >= @k THEN ev.k ELSE '{Other}' END AS label, ev.events
-                    FROM ev LEFT JOIN g ON g.k = ev.k),
+                ev AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, sum(events) AS events FROM {days} AND {where} GROUP BY 1),
+                {Folded("events")},
                 label_installs AS (
                     SELECT f.label, count(DISTINCT per.install_id) AS installs FROM per JOIN folded f ON f.k = per.k GROUP BY f.label)
                 SELECT f.label COLLATE "C" AS label, sum(f.events)::bigint AS events, coalesce(max(i.installs), 0) AS installs
@@ -297,6 +307,21 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     public async Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken)
     {
+        if (property == "duration_ms" && ByDurationRollup(query))
+        {
+            // Durations are counted per value in duration_days: every figure follows from the counts.
+            var fromRollup = $"""
+                WITH histogram AS (
+                    SELECT '' AS label, duration_ms AS v, sum(events) AS n FROM duration_days WHERE {DurationDaysInRange} AND name = @event GROUP BY 2),
+                {AnalyticsSql.HistogramPercentiles("histogram", 0.5, 0.9, 0.99)}
+                SELECT coalesce(sum(n), 0)::bigint, sum(v * n), sum(v * n) / sum(n),
+                       (SELECT ARRAY[p50, p90, p99] FROM percentiles), min(v), max(v)
+                FROM histogram
+                """;
+            var summary = await QueryAsync(fromRollup, query, ReadNumeric, cancellationToken, extra: [new NpgsqlParameter<string>("event", eventName)]);
+            return summary[0];
+        }
+
         // DuckDB's TRY_CAST(json AS DOUBLE): numbers, booleans as 1/0, numeric strings; anything else is skipped.
         var sql = $$"""
             WITH j AS (
@@ -315,11 +340,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             SELECT count(v), sum(v), avg(v), percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY v), min(v), max(v)
             FROM v WHERE v IS NOT NULL
             """;
-        var rows = await QueryAsync(sql, query, r =>
-        {
-            var p = r.IsDBNull(3) ? null : r.GetFieldValue<double?[]>(3);
-            return new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), p?[0], p?[1], p?[2], D(r, 4), D(r, 5));
-        }, cancellationToken, extra:
+        var rows = await QueryAsync(sql, query, ReadNumeric, cancellationToken, extra:
         [
             new NpgsqlParameter<string>("event", eventName),
             new NpgsqlParameter<string[]>("path", property.Split('.')),
@@ -358,6 +379,35 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     private async Task<IReadOnlyList<CommandRow>> RunsAsync(AnalyticsQuery query, int k, string runFilter, CancellationToken cancellationToken)
     {
+        if (ByDurationRollup(query))
+        {
+            // Installs per label from event_months, runs and failures from event_days, the
+            // percentiles from the duration histogram of the label's runs (of the pooled runs for
+            // "other") in duration_days.
+            var fromRollups = $"""
+                WITH per AS (
+                    SELECT coalesce(subject, '{Unknown}') AS k, install_id FROM event_months WHERE {EventsActiveInRange} AND {runFilter} GROUP BY 1, 2),
+                g AS (SELECT k, count(*) AS installs FROM per GROUP BY k),
+                ev AS (
+                    SELECT coalesce(subject, '{Unknown}') AS k, sum(events) AS runs, sum(failures) AS failures
+                    FROM event_days WHERE {EventDaysInRange} AND {runFilter} GROUP BY 1),
+                {Folded("runs, ev.failures")},
+                label_installs AS (
+                    SELECT f.label, count(DISTINCT per.install_id) AS installs FROM per JOIN folded f ON f.k = per.k GROUP BY f.label),
+                counts AS (SELECT label, sum(runs)::bigint AS runs, sum(failures)::bigint AS failures FROM folded GROUP BY label),
+                histogram AS (
+                    SELECT f.label, d.v, sum(d.n) AS n
+                    FROM (SELECT coalesce(subject, '{Unknown}') AS k, duration_ms AS v, sum(events) AS n
+                          FROM duration_days WHERE {DurationDaysInRange} AND {runFilter} GROUP BY 1, 2) d
+                    JOIN folded f ON f.k = d.k GROUP BY 1, 2),
+                {AnalyticsSql.HistogramPercentiles("histogram")}
+                SELECT c.label COLLATE "C" AS label, c.runs, coalesce(i.installs, 0), c.failures, ARRAY[p50, p95] AS p
+                FROM counts c LEFT JOIN label_installs i ON i.label = c.label LEFT JOIN percentiles p ON p.label = c.label
+                ORDER BY c.runs DESC, label
+                """;
+            return await QueryAsync(fromRollups, query, ReadRun, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]);
+        }
+
         // Usually every label has k installs or more, and one scan of the runs answers: grouping
         // sets count runs per (label, install) and per (label, duration) in that one scan, and the
         // percentiles come from the duration histogram (AnalyticsSql.HistogramPercentiles) instead
@@ -404,6 +454,20 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         return await QueryAsync(sql, query, ReadRun, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]);
     }
 
+    private static NumericSummary ReadNumeric(DbDataReader r)
+    {
+        var p = r.IsDBNull(3) ? null : r.GetFieldValue<double?[]>(3);
+        return new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), p?[0], p?[1], p?[2], D(r, 4), D(r, 5));
+    }
+
+    // The ev rows (k, events or runs …) with the label each is shown under: its own, or "other"
+    // when fewer than @k installs (from g) had it.
+    private static string Folded(string values) => $"""
+        folded AS (
+            SELECT ev.k, CASE WHEN coalesce(g.installs, 0) >= @k THEN ev.k ELSE '{Other}' END AS label, ev.{values}
+            FROM ev LEFT JOIN g ON g.k = ev.k)
+        """;
+
     private static CommandRow ReadRun(DbDataReader r)
     {
         var runs = r.GetInt64(1);
@@ -414,8 +478,16 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     /// <summary>Whether the query can be answered from the rollups: a range of whole UTC days and
     /// no command filter (the rollups count installs and events, not commands).</summary>
-    private bool ByRollups(AnalyticsQuery query) =>
-        _rollups && query.Command is null && query.From.UtcTicks % TimeSpan.TicksPerDay == 0 && query.To.UtcTicks % TimeSpan.TicksPerDay == 0;
+    private bool ByRollups(AnalyticsQuery query) => query.Command is null && ByEventRollups(query);
+
+    /// <summary>Whether the event-level rollups answer: a range of whole UTC days (any filter).</summary>
+    private bool ByEventRollups(AnalyticsQuery query) =>
+        _rollups && query.From.UtcTicks % TimeSpan.TicksPerDay == 0 && query.To.UtcTicks % TimeSpan.TicksPerDay == 0;
+
+    /// <summary>Whether duration_days answers: as <see cref="ByEventRollups"/>, and no filter on an
+    /// install-level dimension, which that table does not keep.</summary>
+    private bool ByDurationRollup(AnalyticsQuery query) =>
+        ByEventRollups(query) && query is { Version: null, Os: null, Ci: null, Country: null };
 
     // An install_months row's range days as bits from the day <paramref name="origin"/> on.
     private static string ShiftedRangeDays(string origin) =>

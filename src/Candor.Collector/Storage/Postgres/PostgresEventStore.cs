@@ -69,10 +69,15 @@ internal sealed class PostgresEventStore : IEventStore
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Two instances starting together must not race on CREATE ... IF NOT EXISTS.
         await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(4242001)", cancellationToken);
-        bool hadRollups;
-        await using (var exists = new NpgsqlCommand("SELECT to_regclass('install_months') IS NOT NULL", connection, transaction))
+        // Which rollup tables this database lacks (a database from an older collector, or a new one).
+        var missing = new List<(string Table, string Ddl, string Backfill)>();
+        foreach (var rollup in PostgresRollups.Tables)
         {
-            hadRollups = (bool)(await exists.ExecuteScalarAsync(cancellationToken))!;
+            await using var exists = new NpgsqlCommand($"SELECT to_regclass('{rollup.Table}') IS NULL", connection, transaction);
+            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                missing.Add(rollup);
+            }
         }
 
         await ExecuteAsync(connection, $"""
@@ -104,14 +109,14 @@ internal sealed class PostgresEventStore : IEventStore
                 event_json text NOT NULL
             );
             CREATE INDEX IF NOT EXISTS quarantine_product_received ON quarantine (product, received_at);
-            {PostgresRollups.Ddl}
             """, cancellationToken);
-        if (!hadRollups)
+        foreach (var rollup in missing)
         {
-            // A database from before the rollups: count what it already holds (about 30 s for
-            // 10 million events), in this transaction, so no write can slip in between.
-            await ExecuteAsync(connection, PostgresRollups.Backfill, cancellationToken);
-            await ExecuteAsync(connection, "ANALYZE install_months, day_counts", cancellationToken);
+            // Created and filled from what the database already holds (tens of seconds for 10
+            // million events) in this transaction, so no write can slip in between.
+            await ExecuteAsync(connection, rollup.Ddl, cancellationToken);
+            await ExecuteAsync(connection, rollup.Backfill, cancellationToken);
+            await ExecuteAsync(connection, $"ANALYZE {rollup.Table}", cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
