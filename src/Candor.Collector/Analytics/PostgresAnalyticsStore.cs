@@ -248,12 +248,10 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
                 ? ($"event_months WHERE {EventsActiveInRange}", $"event_days WHERE {EventDaysInRange}")
                 : ($"install_months WHERE {ActiveInRange}", $"day_counts WHERE {DaysInRange}");
             var fromRollups = $"""
-                WITH per AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, install_id FROM {months} AND {where} GROUP BY 1, 2),
-                g AS (SELECT k, count(*) AS installs FROM per GROUP BY k),
+                WITH g AS ({InstallsPerValue($"coalesce(({key})::text, '{Unknown}')", $"{months} AND {where}")}),
                 ev AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, sum(events) AS events FROM {days} AND {where} GROUP BY 1),
                 {Folded("events")},
-                label_installs AS (
-                    SELECT f.label, count(DISTINCT per.install_id) AS installs FROM per JOIN folded f ON f.k = per.k GROUP BY f.label)
+                {LabelInstalls($"coalesce(({key})::text, '{Unknown}')", $"{months} AND {where}")}
                 SELECT f.label COLLATE "C" AS label, sum(f.events)::bigint AS events, coalesce(max(i.installs), 0) AS installs
                 FROM folded f LEFT JOIN label_installs i ON i.label = f.label
                 GROUP BY f.label ORDER BY installs DESC, events DESC, label
@@ -385,15 +383,12 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             // percentiles from the duration histogram of the label's runs (of the pooled runs for
             // "other") in duration_days.
             var fromRollups = $"""
-                WITH per AS (
-                    SELECT coalesce(subject, '{Unknown}') AS k, install_id FROM event_months WHERE {EventsActiveInRange} AND {runFilter} GROUP BY 1, 2),
-                g AS (SELECT k, count(*) AS installs FROM per GROUP BY k),
+                WITH g AS ({InstallsPerValue($"coalesce(subject, '{Unknown}')", $"event_months WHERE {EventsActiveInRange} AND {runFilter}")}),
                 ev AS (
                     SELECT coalesce(subject, '{Unknown}') AS k, sum(events) AS runs, sum(failures) AS failures
                     FROM event_days WHERE {EventDaysInRange} AND {runFilter} GROUP BY 1),
                 {Folded("runs, ev.failures")},
-                label_installs AS (
-                    SELECT f.label, count(DISTINCT per.install_id) AS installs FROM per JOIN folded f ON f.k = per.k GROUP BY f.label),
+                {LabelInstalls($"coalesce(subject, '{Unknown}')", $"event_months WHERE {EventsActiveInRange} AND {runFilter}")},
                 counts AS (SELECT label, sum(runs)::bigint AS runs, sum(failures)::bigint AS failures FROM folded GROUP BY label),
                 histogram AS (
                     SELECT f.label, d.v, sum(d.n) AS n
@@ -466,6 +461,22 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         folded AS (
             SELECT ev.k, CASE WHEN coalesce(g.installs, 0) >= @k THEN ev.k ELSE '{Other}' END AS label, ev.{values}
             FROM ev LEFT JOIN g ON g.k = ev.k)
+        """;
+
+    // (k, installs): how many installs had each value of a dimension, from the month rollup rows
+    // in <paramref name="rows"/> ("table WHERE …").
+    private static string InstallsPerValue(string value, string rows) =>
+        $"SELECT k, count(*) AS installs FROM (SELECT {value} AS k, install_id FROM {rows} GROUP BY 1, 2) p GROUP BY k";
+
+    // Installs per shown label: a label of its own has g's count; "other" counts the distinct
+    // installs of the values folded into it (an install may have had several), reading the rows
+    // again only when something was folded.
+    private static string LabelInstalls(string value, string rows) => $"""
+        label_installs AS (
+            SELECT f.label, g.installs FROM folded f JOIN g ON g.k = f.k WHERE f.label <> '{Other}'
+            UNION ALL
+            SELECT '{Other}', count(DISTINCT install_id)
+            FROM (SELECT {value} AS k, install_id FROM {rows}) r JOIN folded f ON f.k = r.k AND f.label = '{Other}')
         """;
 
     private static CommandRow ReadRun(DbDataReader r)

@@ -41,7 +41,8 @@ internal static class PostgresRollups
 
     private const string EventDimensionsDdl = "name text NOT NULL, subject text, error_code text, product_version text, os_family text, ci boolean, country text";
 
-    /// <summary>Each table's DDL and the statement that fills it from the stored events.</summary>
+    /// <summary>Each table's DDL and the statement that fills it from the stored events. A
+    /// backfill writes in time order, as ingest does, so a range's rows lie together on disk.</summary>
     public static readonly IReadOnlyList<(string Table, string Ddl, string Backfill)> Tables =
     [
         ("install_months", $"""
@@ -55,6 +56,7 @@ internal static class PostgresRollups
             INSERT INTO install_months (product, month, install_id, {Dimensions}, days, first_time, last_time, events)
             SELECT product, {Month}, install_id, {Dimensions}, bit_or({DayBit}), min(event_time), max(event_time), count(*)
             FROM events WHERE install_id IS NOT NULL GROUP BY product, 2, install_id, {Dimensions}
+            ORDER BY product, 2, install_id
             """),
         ("day_counts", $"""
             CREATE TABLE day_counts (
@@ -66,6 +68,7 @@ internal static class PostgresRollups
             SELECT product, {Day}, {Dimensions},
                    count(*), count(*) FILTER (WHERE name = 'command'), count(*) FILTER (WHERE name = 'command' AND failed)
             FROM events GROUP BY product, 2, {Dimensions}
+            ORDER BY product, 2
             """),
         ("event_months", $"""
             CREATE TABLE event_months (
@@ -75,6 +78,7 @@ internal static class PostgresRollups
             INSERT INTO event_months (product, month, install_id, {EventDimensions}, days)
             SELECT product, {Month}, install_id, {EventDimensions}, bit_or({DayBit})
             FROM events WHERE install_id IS NOT NULL GROUP BY product, 2, install_id, {EventDimensions}
+            ORDER BY product, 2, install_id
             """),
         ("event_days", $"""
             CREATE TABLE event_days (
@@ -84,6 +88,7 @@ internal static class PostgresRollups
             INSERT INTO event_days (product, day, {EventDimensions}, events, failures)
             SELECT product, {Day}, {EventDimensions}, count(*), count(*) FILTER (WHERE failed)
             FROM events GROUP BY product, 2, {EventDimensions}
+            ORDER BY product, 2
             """),
         ("duration_days", """
             CREATE TABLE duration_days (
@@ -93,6 +98,7 @@ internal static class PostgresRollups
             INSERT INTO duration_days (product, day, name, subject, duration_ms, events)
             SELECT product, {Day}, name, subject, duration_ms, count(*)
             FROM events WHERE duration_ms IS NOT NULL GROUP BY product, 2, name, subject, duration_ms
+            ORDER BY product, 2
             """),
     ];
 
