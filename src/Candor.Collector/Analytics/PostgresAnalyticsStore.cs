@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Candor.Collector.Storage.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -81,7 +82,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     private const string EventsActiveInRange = $"{EventRollupFilter} AND month >= @from_month AND month < @to_day AND {RangeDays} <> 0";
     private const string EventDaysInRange = $"{EventRollupFilter} AND day >= @from_day AND day < @to_day";
 
-    // duration_days has no install-level dimensions: only for queries without those filters.
+    // duration_days (and duration_pending) have no install-level dimensions: only for queries without those filters.
     private const string DurationDaysInRange =
         "product = @product AND (@command IS NULL OR (name = 'command' AND subject = @command)) AND day >= @from_day AND day < @to_day";
 
@@ -310,7 +311,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             // Durations are counted per value in duration_days: every figure follows from the counts.
             var fromRollup = $"""
                 WITH histogram AS (
-                    SELECT '' AS label, duration_ms AS v, sum(events) AS n FROM duration_days WHERE {DurationDaysInRange} AND name = @event GROUP BY 2),
+                    SELECT '' AS label, duration_ms AS v, sum(events) AS n FROM {PostgresRollups.Durations} WHERE {DurationDaysInRange} AND name = @event GROUP BY 2),
                 {AnalyticsSql.HistogramPercentiles("histogram", 0.5, 0.9, 0.99)}
                 SELECT coalesce(sum(n), 0)::bigint, sum(v * n), sum(v * n) / sum(n),
                        (SELECT ARRAY[p50, p90, p99] FROM percentiles), min(v), max(v)
@@ -393,7 +394,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
                 histogram AS (
                     SELECT f.label, d.v, sum(d.n) AS n
                     FROM (SELECT coalesce(subject, '{Unknown}') AS k, duration_ms AS v, sum(events) AS n
-                          FROM duration_days WHERE {DurationDaysInRange} AND {runFilter} GROUP BY 1, 2) d
+                          FROM {PostgresRollups.Durations} WHERE {DurationDaysInRange} AND {runFilter} GROUP BY 1, 2) d
                     JOIN folded f ON f.k = d.k GROUP BY 1, 2),
                 {AnalyticsSql.HistogramPercentiles("histogram")}
                 SELECT c.label COLLATE "C" AS label, c.runs, coalesce(i.installs, 0), c.failures, ARRAY[p50, p95] AS p

@@ -33,6 +33,9 @@ public sealed class PostgresRollupTests
         {
             await first.InitializeAsync(default);
             await second.InitializeAsync(default);
+            // Durations stay pending until folded below, so both states are compared.
+            first.DurationMoveInterval = Timeout.InfiniteTimeSpan;
+            second.DurationMoveInterval = Timeout.InfiniteTimeSpan;
             // Two instances writing at once; every fifth group is sent again by the other one.
             var a = Task.Run(async () =>
             {
@@ -57,13 +60,19 @@ public sealed class PostgresRollupTests
                 }
             });
             await Task.WhenAll(a, b);
-        }
 
-        using var rollups = new PostgresAnalyticsStore(connectionString);
-        using var scan = new PostgresAnalyticsStore(connectionString, rollups: false);
-        var (compared, nonEmpty) = await CompareAsync(rollups, scan);
-        Assert.Equal(5 * 5 * 31, compared);
-        Assert.True(nonEmpty > 300, $"only {nonEmpty} of {compared} answers had rows");
+            using var rollups = new PostgresAnalyticsStore(connectionString);
+            using var scan = new PostgresAnalyticsStore(connectionString, rollups: false);
+            var (compared, nonEmpty) = await CompareAsync(rollups, scan);
+            Assert.Equal(5 * 5 * 31, compared);
+            Assert.True(nonEmpty > 300, $"only {nonEmpty} of {compared} answers had rows");
+
+            // Folded: the same answers, and nothing left pending.
+            Assert.True(await first.MoveDurationsAsync(default));
+            Assert.Equal(0L, await ScalarAsync(connectionString, "SELECT count(*) FROM duration_pending"));
+            Assert.True(await ScalarAsync(connectionString, "SELECT count(*) FROM duration_days") > 100);
+            Assert.Equal((compared, nonEmpty), await CompareAsync(rollups, scan));
+        }
 
         // What ingest kept equals what a backfill from the events builds.
         var kept = await SnapshotAsync(connectionString);
@@ -156,6 +165,14 @@ public sealed class PostgresRollupTests
         }
 
         return (compared, nonEmpty);
+    }
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task<string> SnapshotAsync(string connectionString)

@@ -50,6 +50,10 @@ internal sealed class PostgresEventStore : IEventStore
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly HashSet<string> _partitions = new(StringComparer.Ordinal);
+    private readonly Lock _moveLock = new();
+    private Task? _moving;
+    private long _lastMove = long.MinValue / 2;
+    private long _pendingDurations;
 
     /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="concurrentWrites">How many groups this instance commits at once, each on its own
@@ -57,7 +61,15 @@ internal sealed class PostgresEventStore : IEventStore
     /// between instances.</param>
     public PostgresEventStore(string connectionString, int concurrentWrites = 1)
     {
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // The same few statements run for every group: prepared once per connection, they skip
+        // parsing and planning (the rollup upserts take a dozen arrays each).
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 16;
+        }
+
+        _dataSource = builder.Build();
         ConcurrentWrites = concurrentWrites;
     }
 
@@ -115,7 +127,11 @@ internal sealed class PostgresEventStore : IEventStore
             // Created and filled from what the database already holds (tens of seconds for 10
             // million events) in this transaction, so no write can slip in between.
             await ExecuteAsync(connection, rollup.Ddl, cancellationToken);
-            await ExecuteAsync(connection, rollup.Backfill, cancellationToken);
+            if (rollup.Backfill.Length > 0)
+            {
+                await ExecuteAsync(connection, rollup.Backfill, cancellationToken);
+            }
+
             await ExecuteAsync(connection, $"ANALYZE {rollup.Table}", cancellationToken);
         }
 
@@ -136,7 +152,9 @@ internal sealed class PostgresEventStore : IEventStore
         {
             try
             {
-                return await WriteOnceAsync(events, quarantine, cancellationToken);
+                var duplicate = await WriteOnceAsync(events, quarantine, cancellationToken);
+                MaybeMoveDurations();
+                return duplicate;
             }
             catch (PostgresException ex) when (attempt < 5 && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
             {
@@ -234,8 +252,9 @@ internal sealed class PostgresEventStore : IEventStore
         }
 
         // Last, so the rollup rows that concurrent writers share are locked for the shortest time.
-        await PostgresRollups.AddAsync(connection, transaction, events, duplicate, cancellationToken);
+        var pending = await PostgresRollups.AddAsync(connection, transaction, events, duplicate, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Interlocked.Add(ref _pendingDurations, pending);
         return duplicate;
     }
 
@@ -300,7 +319,70 @@ internal sealed class PostgresEventStore : IEventStore
         }
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>How often a write starts folding the pending duration counts
+    /// (<see cref="PostgresRollups.MoveDurationsAsync"/>); infinite for never (tests).</summary>
+    /// Longer intervals fold more events into each row (durations repeat); shorter ones leave
+    /// fewer rows pending for queries to read. A write also starts one once this instance has
+    /// added <see cref="MaxPendingDurations"/> rows since the last.
+    internal TimeSpan DurationMoveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many pending duration rows this instance adds before a write starts folding them.</summary>
+    internal long MaxPendingDurations { get; set; } = 500_000;
+
+    /// <summary>The last failure to fold the pending durations, if the last attempt failed. The
+    /// counts stay pending (and counted) until a later attempt succeeds.</summary>
+    internal Exception? LastMoveError { get; private set; }
+
+    /// <summary>Folds the pending duration counts now; false when another writer is doing it.</summary>
+    internal async Task<bool> MoveDurationsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await PostgresRollups.MoveDurationsAsync(connection, cancellationToken);
+    }
+
+    private void MaybeMoveDurations()
+    {
+        lock (_moveLock)
+        {
+            if (DurationMoveInterval == Timeout.InfiniteTimeSpan || _moving is { IsCompleted: false }
+                || (Environment.TickCount64 - _lastMove < (long)DurationMoveInterval.TotalMilliseconds
+                    && Interlocked.Read(ref _pendingDurations) < MaxPendingDurations))
+            {
+                return;
+            }
+
+            _lastMove = Environment.TickCount64;
+            Interlocked.Exchange(ref _pendingDurations, 0);
+            _moving = Task.Run(async () =>
+            {
+                try
+                {
+                    await MoveDurationsAsync(CancellationToken.None);
+                    LastMoveError = null;
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    LastMoveError = ex;
+                }
+            });
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? moving;
+        lock (_moveLock)
+        {
+            moving = _moving;
+        }
+
+        if (moving is not null)
+        {
+            await moving;
+        }
+
+        await _dataSource.DisposeAsync();
+    }
 
     /// <summary>Creates the month's partition the first time an event of that month arrives. The name
     /// and bounds come from the date, never from input.</summary>

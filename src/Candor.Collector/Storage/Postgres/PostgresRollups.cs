@@ -16,8 +16,13 @@ namespace Candor.Collector.Storage.Postgres;
 /// (command or operation) and error code, with the dimensions the filters use (version, OS, CI,
 /// country): which installs, and how many events and failures;</item>
 /// <item><c>duration_days</c>: per (product, day, event name, subject, duration), how many events
-/// took that long: durations are whole milliseconds, so exact percentiles come from counting.</item>
+/// took that long: durations are whole milliseconds, so exact percentiles come from counting.
+/// Durations take many values, so a group would update about one row per event here; instead a
+/// write appends its counts to <c>duration_pending</c> (no index, no conflicts) and
+/// <see cref="MoveDurationsAsync"/> folds them in every few seconds. Queries read both.</item>
 /// </list>
+/// Rows are updated in place: their pages keep a fifth free so that an update stays on its page
+/// (a heap-only update, no new index entries).
 /// All are exact for any range of whole UTC days: a day is inside a range or not, and every
 /// dimension they group by is part of their key (NULL equal to NULL). Days and months are those
 /// of the event time in UTC, as the analytics queries count them. Only events written through
@@ -48,7 +53,7 @@ internal static class PostgresRollups
         ("install_months", $"""
             CREATE TABLE install_months (
                 product text NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {DimensionsDdl},
-                days integer NOT NULL, first_time timestamptz NOT NULL, last_time timestamptz NOT NULL, events bigint NOT NULL);
+                days integer NOT NULL, first_time timestamptz NOT NULL, last_time timestamptz NOT NULL, events bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX install_months_key ON install_months (product, month, install_id, {Dimensions}) NULLS NOT DISTINCT;
             -- "Has this install an event before the range?" is one probe here.
             CREATE INDEX install_months_install ON install_months (product, install_id, first_time);
@@ -61,7 +66,7 @@ internal static class PostgresRollups
         ("day_counts", $"""
             CREATE TABLE day_counts (
                 product text NOT NULL, day date NOT NULL, {DimensionsDdl},
-                events bigint NOT NULL, runs bigint NOT NULL, failures bigint NOT NULL);
+                events bigint NOT NULL, runs bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX day_counts_key ON day_counts (product, day, {Dimensions}) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO day_counts (product, day, {Dimensions}, events, runs, failures)
@@ -72,7 +77,7 @@ internal static class PostgresRollups
             """),
         ("event_months", $"""
             CREATE TABLE event_months (
-                product text NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {EventDimensionsDdl}, days integer NOT NULL);
+                product text NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {EventDimensionsDdl}, days integer NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX event_months_key ON event_months (product, month, install_id, {EventDimensions}) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO event_months (product, month, install_id, {EventDimensions}, days)
@@ -82,7 +87,7 @@ internal static class PostgresRollups
             """),
         ("event_days", $"""
             CREATE TABLE event_days (
-                product text NOT NULL, day date NOT NULL, {EventDimensionsDdl}, events bigint NOT NULL, failures bigint NOT NULL);
+                product text NOT NULL, day date NOT NULL, {EventDimensionsDdl}, events bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX event_days_key ON event_days (product, day, {EventDimensions}) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO event_days (product, day, {EventDimensions}, events, failures)
@@ -92,7 +97,7 @@ internal static class PostgresRollups
             """),
         ("duration_days", """
             CREATE TABLE duration_days (
-                product text NOT NULL, day date NOT NULL, name text NOT NULL, subject text, duration_ms double precision NOT NULL, events bigint NOT NULL);
+                product text NOT NULL, day date NOT NULL, name text NOT NULL, subject text, duration_ms double precision NOT NULL, events bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX duration_days_key ON duration_days (product, day, name, subject, duration_ms) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO duration_days (product, day, name, subject, duration_ms, events)
@@ -100,7 +105,48 @@ internal static class PostgresRollups
             FROM events WHERE duration_ms IS NOT NULL GROUP BY product, 2, name, subject, duration_ms
             ORDER BY product, 2
             """),
+        // Starts empty: what is stored is already in duration_days.
+        ("duration_pending", """
+            CREATE TABLE duration_pending (
+                product text NOT NULL, day date NOT NULL, name text NOT NULL, subject text, duration_ms double precision NOT NULL, events bigint NOT NULL);
+            """, ""),
     ];
+
+    /// <summary>The duration counts a query reads: those folded into duration_days and those
+    /// still pending, as one relation named <c>durations</c>.</summary>
+    public const string Durations = """
+        (SELECT product, day, name, subject, duration_ms, events FROM duration_days
+         UNION ALL SELECT product, day, name, subject, duration_ms, events FROM duration_pending) durations
+        """;
+
+    /// <summary>Folds the pending duration counts into duration_days, in one transaction (a query
+    /// sees them in one table or the other, never both or neither). Returns false, doing nothing,
+    /// when another writer (or another collector instance) is folding them already.</summary>
+    public static async Task<bool> MoveDurationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(4242002)", connection, transaction))
+        {
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return false;
+            }
+        }
+
+        await using (var move = new NpgsqlCommand("""
+            WITH moved AS (DELETE FROM duration_pending RETURNING product, day, name, subject, duration_ms, events)
+            INSERT INTO duration_days AS t (product, day, name, subject, duration_ms, events)
+            SELECT product, day, name, subject, duration_ms, sum(events) FROM moved
+            GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (product, day, name, subject, duration_ms) DO UPDATE SET events = t.events + excluded.events
+            """, connection, transaction) { CommandTimeout = 0 })
+        {
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
 
     private const string Day = "(event_time AT TIME ZONE 'UTC')::date";
     private const string Month = "date_trunc('month', event_time AT TIME ZONE 'UTC')::date";
@@ -108,14 +154,18 @@ internal static class PostgresRollups
 
     /// <summary>Adds the stored (not duplicate) events of a group to every table, in one round
     /// trip. Rows go in key order, so two writers touching the same rows wait on each other
-    /// instead of deadlocking.</summary>
-    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventRecord> events, bool[] duplicate, CancellationToken cancellationToken)
+    /// instead of deadlocking. Returns how many rows it added to duration_pending.</summary>
+    public static async Task<int> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventRecord> events, bool[] duplicate, CancellationToken cancellationToken)
     {
         var installMonths = new Dictionary<(string Product, DateOnly Month, Guid Install, Dims Dims), (int Days, DateTime First, DateTime Last, long Events)>();
         var dayCounts = new Dictionary<(string Product, DateOnly Day, Dims Dims), (long Events, long Runs, long Failures)>();
         var eventMonths = new Dictionary<(string Product, DateOnly Month, Guid Install, EventDims Dims), int>();
         var eventDays = new Dictionary<(string Product, DateOnly Day, EventDims Dims), (long Events, long Failures)>();
         var durations = new Dictionary<(string Product, DateOnly Day, string Name, string? Subject, double Duration), long>();
+        Candor.Protocol.EventContext? lastContext = null;
+        string? lastCountry = null, lastRegion = null;
+        Dims dims = null!;
+        FilterDims? filters = null;
         for (var i = 0; i < events.Count; i++)
         {
             if (duplicate[i])
@@ -131,8 +181,16 @@ internal static class PostgresRollups
             var bit = 1 << (day.Day - 1);
             var failed = e.Analytics.Failed == true;
             var run = e.Name == "command";
-            var dims = new Dims(c.ProductVersion, c.InitialVersion, c.RuntimeVersion, c.OsFamily, c.OsVersion, c.Architecture, c.Ci, c.CiName, e.Country, e.Region);
-            var eventDims = new EventDims(e.Name, e.Analytics.Subject, e.Analytics.ErrorCode, c.ProductVersion, c.OsFamily, c.Ci, e.Country);
+            // A request's events share their context and address: their dimensions are made (and
+            // hashed) once.
+            if (!ReferenceEquals(c, lastContext) || !ReferenceEquals(e.Country, lastCountry) || !ReferenceEquals(e.Region, lastRegion))
+            {
+                (lastContext, lastCountry, lastRegion) = (c, e.Country, e.Region);
+                dims = new Dims(c.ProductVersion, c.InitialVersion, c.RuntimeVersion, c.OsFamily, c.OsVersion, c.Architecture, c.Ci, c.CiName, e.Country, e.Region);
+                filters = new FilterDims(c.ProductVersion, c.OsFamily, c.Ci, e.Country);
+            }
+
+            var eventDims = new EventDims(e.Name, e.Analytics.Subject, e.Analytics.ErrorCode, filters!);
 
             var d = dayCounts.GetValueOrDefault((e.Product, day, dims));
             dayCounts[(e.Product, day, dims)] = (d.Events + 1, d.Runs + (run ? 1 : 0), d.Failures + (run && failed ? 1 : 0));
@@ -155,7 +213,7 @@ internal static class PostgresRollups
 
         if (dayCounts.Count == 0)
         {
-            return;
+            return 0;
         }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -205,15 +263,20 @@ internal static class PostgresRollups
         if (durations.Count > 0)
         {
             var rows = durations.ToArray();
-            batch.BatchCommands.Add(Upsert(
-                "duration_days", "product, day, name, subject, duration_ms", "events", "events = t.events + excluded.events",
-                [
-                    Column(rows, r => r.Key.Product), Column(rows, r => r.Key.Day), Column(rows, r => r.Key.Name),
-                    Column(rows, r => r.Key.Subject), Column(rows, r => r.Key.Duration), Column(rows, r => r.Value),
-                ]));
+            var pending = new NpgsqlBatchCommand("""
+                INSERT INTO duration_pending (product, day, name, subject, duration_ms, events)
+                SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
+                """);
+            pending.Parameters.AddRange(new[]
+            {
+                Column(rows, r => r.Key.Product), Column(rows, r => r.Key.Day), Column(rows, r => r.Key.Name),
+                Column(rows, r => r.Key.Subject), Column(rows, r => r.Key.Duration), Column(rows, r => r.Value),
+            });
+            batch.BatchCommands.Add(pending);
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
+        return durations.Count;
     }
 
     /// <summary>INSERT … ON CONFLICT DO UPDATE of rows sent as one array per column (the
@@ -239,8 +302,8 @@ internal static class PostgresRollups
 
     private static NpgsqlParameter[] EventDimensionColumns(EventDims[] dims) =>
     [
-        Column(dims, d => d.Name), Column(dims, d => d.Subject), Column(dims, d => d.ErrorCode), Column(dims, d => d.Version),
-        Column(dims, d => d.Os), Column(dims, d => d.Ci), Column(dims, d => d.Country),
+        Column(dims, d => d.Name), Column(dims, d => d.Subject), Column(dims, d => d.ErrorCode), Column(dims, d => d.Filters.Version),
+        Column(dims, d => d.Filters.Os), Column(dims, d => d.Filters.Ci), Column(dims, d => d.Filters.Country),
     ];
 
     private static NpgsqlParameter Column<TRow, T>(TRow[] rows, Func<TRow, T> value) =>
@@ -257,9 +320,32 @@ internal static class PostgresRollups
         : typeof(T) == typeof(DateTime) ? NpgsqlDbType.TimestampTz
         : throw new ArgumentOutOfRangeException(nameof(T), typeof(T), "no PostgreSQL type for this column");
 
-    private readonly record struct Dims(
+    /// <summary>The install-level dimensions of an event, hashed once.</summary>
+    private sealed record Dims(
         string? Version, string? InitialVersion, string? Runtime, string? Os, string? OsVersion,
-        string? Architecture, bool Ci, string? CiName, string? Country, string? Region);
+        string? Architecture, bool Ci, string? CiName, string? Country, string? Region)
+    {
+        private readonly int _hash = HashCode.Combine(
+            HashCode.Combine(Version, InitialVersion, Runtime, Os, OsVersion),
+            HashCode.Combine(Architecture, Ci, CiName, Country, Region));
 
-    private readonly record struct EventDims(string Name, string? Subject, string? ErrorCode, string? Version, string? Os, bool Ci, string? Country);
+        public override int GetHashCode() => _hash;
+
+        public bool Equals(Dims? other) => ReferenceEquals(this, other) || (other is not null && _hash == other._hash
+            && (Version, InitialVersion, Runtime, Os, OsVersion, Architecture, Ci, CiName, Country, Region)
+                == (other.Version, other.InitialVersion, other.Runtime, other.Os, other.OsVersion, other.Architecture, other.Ci, other.CiName, other.Country, other.Region));
+    }
+
+    /// <summary>The dimensions the filters use, hashed once.</summary>
+    private sealed record FilterDims(string? Version, string? Os, bool Ci, string? Country)
+    {
+        private readonly int _hash = HashCode.Combine(Version, Os, Ci, Country);
+
+        public override int GetHashCode() => _hash;
+
+        public bool Equals(FilterDims? other) => ReferenceEquals(this, other) || (other is not null && _hash == other._hash
+            && (Version, Os, Ci, Country) == (other.Version, other.Os, other.Ci, other.Country));
+    }
+
+    private readonly record struct EventDims(string Name, string? Subject, string? ErrorCode, FilterDims Filters);
 }
