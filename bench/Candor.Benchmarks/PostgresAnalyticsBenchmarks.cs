@@ -76,7 +76,7 @@ internal static class GeneratedPostgresStore
             await ExecuteAsync(connection, "INSERT INTO event_ids (product, event_id) SELECT product, event_id FROM events");
             await ExecuteAsync(connection, "VACUUM ANALYZE events");
             // The rollups ingest would have kept, built as a collector's first start builds them.
-            foreach (var (table, _, backfill) in PostgresRollups.Tables)
+            foreach (var (table, _, backfill) in PostgresRollups.Tables.Where(t => t.Backfill.Length > 0))
             {
                 await ExecuteAsync(connection, backfill);
                 await ExecuteAsync(connection, $"VACUUM ANALYZE {table}");

@@ -82,7 +82,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
     private const string EventsActiveInRange = $"{EventRollupFilter} AND month >= @from_month AND month < @to_day AND {RangeDays} <> 0";
     private const string EventDaysInRange = $"{EventRollupFilter} AND day >= @from_day AND day < @to_day";
 
-    // duration_days (and duration_pending) have no install-level dimensions: only for queries without those filters.
+    // duration_days has no install-level dimensions: only for queries without those filters.
     private const string DurationDaysInRange =
         "product = @product AND (@command IS NULL OR (name = 'command' AND subject = @command)) AND day >= @from_day AND day < @to_day";
 
@@ -127,7 +127,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         var sql = ByRollups(query) ? $"""
             WITH counts AS (
                 SELECT coalesce(sum(events), 0)::bigint AS events, coalesce(sum(runs), 0)::bigint AS runs, coalesce(sum(failures), 0)::bigint AS failures
-                FROM day_counts WHERE {DaysInRange}),
+                FROM {PostgresRollups.DayCounts} WHERE {DaysInRange}),
             active AS MATERIALIZED (
                 SELECT install_id FROM install_months WHERE {ActiveInRange} GROUP BY install_id)
             SELECT counts.events, (SELECT count(*) FROM active), (SELECT count(*) FROM ({NewInRange}) n), counts.runs, counts.failures
@@ -246,8 +246,8 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             // Which installs had each value from the month rollup, the events per value from the
             // day rollup; "other" counts its installs once.
             var (months, days) = eventLevel
-                ? ($"event_months WHERE {EventsActiveInRange}", $"event_days WHERE {EventDaysInRange}")
-                : ($"install_months WHERE {ActiveInRange}", $"day_counts WHERE {DaysInRange}");
+                ? ($"event_months WHERE {EventsActiveInRange}", $"{PostgresRollups.EventDays} WHERE {EventDaysInRange}")
+                : ($"install_months WHERE {ActiveInRange}", $"{PostgresRollups.DayCounts} WHERE {DaysInRange}");
             var fromRollups = $"""
                 WITH g AS ({InstallsPerValue($"coalesce(({key})::text, '{Unknown}')", $"{months} AND {where}")}),
                 ev AS (SELECT coalesce(({key})::text, '{Unknown}') AS k, sum(events) AS events FROM {days} AND {where} GROUP BY 1),
@@ -387,7 +387,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
                 WITH g AS ({InstallsPerValue($"coalesce(subject, '{Unknown}')", $"event_months WHERE {EventsActiveInRange} AND {runFilter}")}),
                 ev AS (
                     SELECT coalesce(subject, '{Unknown}') AS k, sum(events) AS runs, sum(failures) AS failures
-                    FROM event_days WHERE {EventDaysInRange} AND {runFilter} GROUP BY 1),
+                    FROM {PostgresRollups.EventDays} WHERE {EventDaysInRange} AND {runFilter} GROUP BY 1),
                 {Folded("runs, ev.failures")},
                 {LabelInstalls($"coalesce(subject, '{Unknown}')", $"event_months WHERE {EventsActiveInRange} AND {runFilter}")},
                 counts AS (SELECT label, sum(runs)::bigint AS runs, sum(failures)::bigint AS failures FROM folded GROUP BY label),

@@ -33,9 +33,9 @@ public sealed class PostgresRollupTests
         {
             await first.InitializeAsync(default);
             await second.InitializeAsync(default);
-            // Durations stay pending until folded below, so both states are compared.
-            first.DurationMoveInterval = Timeout.InfiniteTimeSpan;
-            second.DurationMoveInterval = Timeout.InfiniteTimeSpan;
+            // Day counts stay pending until folded below, so both states are compared.
+            first.MoveInterval = Timeout.InfiniteTimeSpan;
+            second.MoveInterval = Timeout.InfiniteTimeSpan;
             // Two instances writing at once; every fifth group is sent again by the other one.
             var a = Task.Run(async () =>
             {
@@ -68,8 +68,9 @@ public sealed class PostgresRollupTests
             Assert.True(nonEmpty > 300, $"only {nonEmpty} of {compared} answers had rows");
 
             // Folded: the same answers, and nothing left pending.
-            Assert.True(await first.MoveDurationsAsync(default));
-            Assert.Equal(0L, await ScalarAsync(connectionString, "SELECT count(*) FROM duration_pending"));
+            Assert.True(await first.MovePendingAsync(default));
+            Assert.Equal(0L, await ScalarAsync(connectionString,
+                "SELECT (SELECT count(*) FROM day_counts_pending) + (SELECT count(*) FROM event_days_pending) + (SELECT count(*) FROM duration_days_pending)"));
             Assert.True(await ScalarAsync(connectionString, "SELECT count(*) FROM duration_days") > 100);
             Assert.Equal((compared, nonEmpty), await CompareAsync(rollups, scan));
         }

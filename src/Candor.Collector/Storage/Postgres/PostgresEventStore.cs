@@ -53,7 +53,7 @@ internal sealed class PostgresEventStore : IEventStore
     private readonly Lock _moveLock = new();
     private Task? _moving;
     private long _lastMove = long.MinValue / 2;
-    private long _pendingDurations;
+    private long _pendingRows;
 
     /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="concurrentWrites">How many groups this instance commits at once, each on its own
@@ -153,7 +153,7 @@ internal sealed class PostgresEventStore : IEventStore
             try
             {
                 var duplicate = await WriteOnceAsync(events, quarantine, cancellationToken);
-                MaybeMoveDurations();
+                MaybeMovePending();
                 return duplicate;
             }
             catch (PostgresException ex) when (attempt < 5 && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
@@ -254,7 +254,7 @@ internal sealed class PostgresEventStore : IEventStore
         // Last, so the rollup rows that concurrent writers share are locked for the shortest time.
         var pending = await PostgresRollups.AddAsync(connection, transaction, events, duplicate, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        Interlocked.Add(ref _pendingDurations, pending);
+        Interlocked.Add(ref _pendingRows, pending);
         return duplicate;
     }
 
@@ -319,45 +319,45 @@ internal sealed class PostgresEventStore : IEventStore
         }
     }
 
-    /// <summary>How often a write starts folding the pending duration counts
-    /// (<see cref="PostgresRollups.MoveDurationsAsync"/>); infinite for never (tests).</summary>
+    /// <summary>How often a write starts folding the pending day and duration counts
+    /// (<see cref="PostgresRollups.MoveAsync"/>); infinite for never (tests).</summary>
     /// Longer intervals fold more events into each row (durations repeat); shorter ones leave
     /// fewer rows pending for queries to read. A write also starts one once this instance has
-    /// added <see cref="MaxPendingDurations"/> rows since the last.
-    internal TimeSpan DurationMoveInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// added <see cref="MaxPendingRows"/> rows since the last.
+    internal TimeSpan MoveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many pending duration rows this instance adds before a write starts folding them.</summary>
-    internal long MaxPendingDurations { get; set; } = 500_000;
+    /// <summary>How many pending rows this instance adds before a write starts folding them.</summary>
+    internal long MaxPendingRows { get; set; } = 2_000_000;
 
-    /// <summary>The last failure to fold the pending durations, if the last attempt failed. The
+    /// <summary>The last failure to fold the pending counts, if the last attempt failed. The
     /// counts stay pending (and counted) until a later attempt succeeds.</summary>
     internal Exception? LastMoveError { get; private set; }
 
-    /// <summary>Folds the pending duration counts now; false when another writer is doing it.</summary>
-    internal async Task<bool> MoveDurationsAsync(CancellationToken cancellationToken)
+    /// <summary>Folds the pending counts now; false when another writer is doing it.</summary>
+    internal async Task<bool> MovePendingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await PostgresRollups.MoveDurationsAsync(connection, cancellationToken);
+        return await PostgresRollups.MoveAsync(connection, cancellationToken);
     }
 
-    private void MaybeMoveDurations()
+    private void MaybeMovePending()
     {
         lock (_moveLock)
         {
-            if (DurationMoveInterval == Timeout.InfiniteTimeSpan || _moving is { IsCompleted: false }
-                || (Environment.TickCount64 - _lastMove < (long)DurationMoveInterval.TotalMilliseconds
-                    && Interlocked.Read(ref _pendingDurations) < MaxPendingDurations))
+            if (MoveInterval == Timeout.InfiniteTimeSpan || _moving is { IsCompleted: false }
+                || (Environment.TickCount64 - _lastMove < (long)MoveInterval.TotalMilliseconds
+                    && Interlocked.Read(ref _pendingRows) < MaxPendingRows))
             {
                 return;
             }
 
             _lastMove = Environment.TickCount64;
-            Interlocked.Exchange(ref _pendingDurations, 0);
+            Interlocked.Exchange(ref _pendingRows, 0);
             _moving = Task.Run(async () =>
             {
                 try
                 {
-                    await MoveDurationsAsync(CancellationToken.None);
+                    await MovePendingAsync(CancellationToken.None);
                     LastMoveError = null;
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)

@@ -16,11 +16,15 @@ namespace Candor.Collector.Storage.Postgres;
 /// (command or operation) and error code, with the dimensions the filters use (version, OS, CI,
 /// country): which installs, and how many events and failures;</item>
 /// <item><c>duration_days</c>: per (product, day, event name, subject, duration), how many events
-/// took that long: durations are whole milliseconds, so exact percentiles come from counting.
-/// Durations take many values, so a group would update about one row per event here; instead a
-/// write appends its counts to <c>duration_pending</c> (no index, no conflicts) and
-/// <see cref="MoveDurationsAsync"/> folds them in every few seconds. Queries read both.</item>
+/// took that long: durations are whole milliseconds, so exact percentiles come from counting.</item>
 /// </list>
+/// The three day tables are counters that every writer would update (the same day, the same few
+/// dimensions), or, for durations, about one row per event. So a write appends its counts to
+/// <c>day_counts_pending</c>, <c>event_days_pending</c> and <c>duration_days_pending</c> (no index,
+/// no locks to wait for) and <see cref="MoveAsync"/> folds them in every few seconds, one writer
+/// at a time. Queries read both (<see cref="DayCounts"/>, <see cref="EventDays"/>,
+/// <see cref="Durations"/>). The two month tables are per install, which one request writes: they
+/// are updated in the write itself.
 /// Rows are updated in place: their pages keep a fifth free so that an update stays on its page
 /// (a heap-only update, no new index entries).
 /// All are exact for any range of whole UTC days: a day is inside a range or not, and every
@@ -39,12 +43,26 @@ internal static class PostgresRollups
     /// <summary>The event-level keys and the dimensions the filters use.</summary>
     public const string EventDimensions = "name, subject, error_code, product_version, os_family, ci, country";
 
+    // Text in the rollups compares byte-wise (COLLATE "C"): the labels sort that way anyway, and
+    // the wide unique keys are probed on every write, where locale-aware comparison costs.
     private const string DimensionsDdl = """
-        product_version text, initial_version text, runtime_version text, os_family text, os_version text,
-        architecture text, ci boolean, ci_name text, country text, region text
+        product_version text COLLATE "C", initial_version text COLLATE "C", runtime_version text COLLATE "C",
+        os_family text COLLATE "C", os_version text COLLATE "C", architecture text COLLATE "C", ci boolean,
+        ci_name text COLLATE "C", country text COLLATE "C", region text COLLATE "C"
         """;
 
-    private const string EventDimensionsDdl = "name text NOT NULL, subject text, error_code text, product_version text, os_family text, ci boolean, country text";
+    private const string EventDimensionsDdl = """
+        name text COLLATE "C" NOT NULL, subject text COLLATE "C", error_code text COLLATE "C",
+        product_version text COLLATE "C", os_family text COLLATE "C", ci boolean, country text COLLATE "C"
+        """;
+
+    // The counter tables whose writes go through a pending table, with their key and value columns.
+    private static readonly (string Table, string Key, string Values)[] Folded =
+    [
+        ("day_counts", $"product, day, {Dimensions}", "events, runs, failures"),
+        ("event_days", $"product, day, {EventDimensions}", "events, failures"),
+        ("duration_days", "product, day, name, subject, duration_ms", "events"),
+    ];
 
     /// <summary>Each table's DDL and the statement that fills it from the stored events. A
     /// backfill writes in time order, as ingest does, so a range's rows lie together on disk.</summary>
@@ -52,7 +70,7 @@ internal static class PostgresRollups
     [
         ("install_months", $"""
             CREATE TABLE install_months (
-                product text NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {DimensionsDdl},
+                product text COLLATE "C" NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {DimensionsDdl},
                 days integer NOT NULL, first_time timestamptz NOT NULL, last_time timestamptz NOT NULL, events bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX install_months_key ON install_months (product, month, install_id, {Dimensions}) NULLS NOT DISTINCT;
             -- "Has this install an event before the range?" is one probe here.
@@ -65,7 +83,7 @@ internal static class PostgresRollups
             """),
         ("day_counts", $"""
             CREATE TABLE day_counts (
-                product text NOT NULL, day date NOT NULL, {DimensionsDdl},
+                product text COLLATE "C" NOT NULL, day date NOT NULL, {DimensionsDdl},
                 events bigint NOT NULL, runs bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX day_counts_key ON day_counts (product, day, {Dimensions}) NULLS NOT DISTINCT;
             """, $"""
@@ -77,7 +95,7 @@ internal static class PostgresRollups
             """),
         ("event_months", $"""
             CREATE TABLE event_months (
-                product text NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {EventDimensionsDdl}, days integer NOT NULL) WITH (fillfactor = 80);
+                product text COLLATE "C" NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {EventDimensionsDdl}, days integer NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX event_months_key ON event_months (product, month, install_id, {EventDimensions}) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO event_months (product, month, install_id, {EventDimensions}, days)
@@ -87,7 +105,7 @@ internal static class PostgresRollups
             """),
         ("event_days", $"""
             CREATE TABLE event_days (
-                product text NOT NULL, day date NOT NULL, {EventDimensionsDdl}, events bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
+                product text COLLATE "C" NOT NULL, day date NOT NULL, {EventDimensionsDdl}, events bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX event_days_key ON event_days (product, day, {EventDimensions}) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO event_days (product, day, {EventDimensions}, events, failures)
@@ -97,7 +115,7 @@ internal static class PostgresRollups
             """),
         ("duration_days", """
             CREATE TABLE duration_days (
-                product text NOT NULL, day date NOT NULL, name text NOT NULL, subject text, duration_ms double precision NOT NULL, events bigint NOT NULL) WITH (fillfactor = 80);
+                product text COLLATE "C" NOT NULL, day date NOT NULL, name text COLLATE "C" NOT NULL, subject text COLLATE "C", duration_ms double precision NOT NULL, events bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX duration_days_key ON duration_days (product, day, name, subject, duration_ms) NULLS NOT DISTINCT;
             """, $"""
             INSERT INTO duration_days (product, day, name, subject, duration_ms, events)
@@ -105,24 +123,25 @@ internal static class PostgresRollups
             FROM events WHERE duration_ms IS NOT NULL GROUP BY product, 2, name, subject, duration_ms
             ORDER BY product, 2
             """),
-        // Starts empty: what is stored is already in duration_days.
-        ("duration_pending", """
-            CREATE TABLE duration_pending (
-                product text NOT NULL, day date NOT NULL, name text NOT NULL, subject text, duration_ms double precision NOT NULL, events bigint NOT NULL);
-            """, ""),
+        .. Folded.Select(f => ($"{f.Table}_pending", $"CREATE TABLE {f.Table}_pending (LIKE {f.Table});", "")),
     ];
 
-    /// <summary>The duration counts a query reads: those folded into duration_days and those
-    /// still pending, as one relation named <c>durations</c>.</summary>
-    public const string Durations = """
-        (SELECT product, day, name, subject, duration_ms, events FROM duration_days
-         UNION ALL SELECT product, day, name, subject, duration_ms, events FROM duration_pending) durations
-        """;
+    /// <summary>day_counts as queries read it: folded and pending counts, one relation.</summary>
+    public static readonly string DayCounts = WithPending("day_counts", $"product, day, {Dimensions}, events, runs, failures");
 
-    /// <summary>Folds the pending duration counts into duration_days, in one transaction (a query
-    /// sees them in one table or the other, never both or neither). Returns false, doing nothing,
-    /// when another writer (or another collector instance) is folding them already.</summary>
-    public static async Task<bool> MoveDurationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>event_days as queries read it.</summary>
+    public static readonly string EventDays = WithPending("event_days", $"product, day, {EventDimensions}, events, failures");
+
+    /// <summary>duration_days as queries read it, named <c>durations</c>.</summary>
+    public static readonly string Durations = WithPending("duration_days", "product, day, name, subject, duration_ms, events", "durations");
+
+    private static string WithPending(string table, string columns, string? alias = null) =>
+        $"(SELECT {columns} FROM {table} UNION ALL SELECT {columns} FROM {table}_pending) {alias ?? table}";
+
+    /// <summary>Folds the pending counts into their tables, in one transaction (a query sees a
+    /// count in one table or the other, never both or neither). Returns false, doing nothing, when
+    /// another writer (or another collector instance) is folding them already.</summary>
+    public static async Task<bool> MoveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(4242002)", connection, transaction))
@@ -133,14 +152,15 @@ internal static class PostgresRollups
             }
         }
 
-        await using (var move = new NpgsqlCommand("""
-            WITH moved AS (DELETE FROM duration_pending RETURNING product, day, name, subject, duration_ms, events)
-            INSERT INTO duration_days AS t (product, day, name, subject, duration_ms, events)
-            SELECT product, day, name, subject, duration_ms, sum(events) FROM moved
-            GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-            ON CONFLICT (product, day, name, subject, duration_ms) DO UPDATE SET events = t.events + excluded.events
-            """, connection, transaction) { CommandTimeout = 0 })
+        foreach (var (table, key, values) in Folded)
         {
+            var names = values.Split(", ");
+            await using var move = new NpgsqlCommand($"""
+                WITH moved AS (DELETE FROM {table}_pending RETURNING {key}, {values})
+                INSERT INTO {table} AS t ({key}, {values})
+                SELECT {key}, {string.Join(", ", names.Select(v => $"sum({v})"))} FROM moved GROUP BY {key}
+                ON CONFLICT ({key}) DO UPDATE SET {string.Join(", ", names.Select(v => $"{v} = t.{v} + excluded.{v}"))}
+                """, connection, transaction) { CommandTimeout = 0 };
             await move.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -154,7 +174,7 @@ internal static class PostgresRollups
 
     /// <summary>Adds the stored (not duplicate) events of a group to every table, in one round
     /// trip. Rows go in key order, so two writers touching the same rows wait on each other
-    /// instead of deadlocking. Returns how many rows it added to duration_pending.</summary>
+    /// instead of deadlocking. Returns how many pending rows it added.</summary>
     public static async Task<int> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventRecord> events, bool[] duplicate, CancellationToken cancellationToken)
     {
         var installMonths = new Dictionary<(string Product, DateOnly Month, Guid Install, Dims Dims), (int Days, DateTime First, DateTime Last, long Events)>();
@@ -232,9 +252,8 @@ internal static class PostgresRollups
         }
 
         var dayRows = dayCounts.ToArray();
-        batch.BatchCommands.Add(Upsert(
-            "day_counts", $"product, day, {Dimensions}", "events, runs, failures",
-            "events = t.events + excluded.events, runs = t.runs + excluded.runs, failures = t.failures + excluded.failures",
+        batch.BatchCommands.Add(Append(
+            "day_counts_pending", $"product, day, {Dimensions}, events, runs, failures",
             [
                 Column(dayRows, r => r.Key.Product), Column(dayRows, r => r.Key.Day),
                 .. DimensionColumns(dayRows.Select(r => r.Key.Dims).ToArray()),
@@ -253,8 +272,8 @@ internal static class PostgresRollups
         }
 
         var eventDayRows = eventDays.ToArray();
-        batch.BatchCommands.Add(Upsert(
-            "event_days", $"product, day, {EventDimensions}", "events, failures", "events = t.events + excluded.events, failures = t.failures + excluded.failures",
+        batch.BatchCommands.Add(Append(
+            "event_days_pending", $"product, day, {EventDimensions}, events, failures",
             [
                 Column(eventDayRows, r => r.Key.Product), Column(eventDayRows, r => r.Key.Day),
                 .. EventDimensionColumns(eventDayRows.Select(r => r.Key.Dims).ToArray()),
@@ -263,20 +282,25 @@ internal static class PostgresRollups
         if (durations.Count > 0)
         {
             var rows = durations.ToArray();
-            var pending = new NpgsqlBatchCommand("""
-                INSERT INTO duration_pending (product, day, name, subject, duration_ms, events)
-                SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
-                """);
-            pending.Parameters.AddRange(new[]
-            {
-                Column(rows, r => r.Key.Product), Column(rows, r => r.Key.Day), Column(rows, r => r.Key.Name),
-                Column(rows, r => r.Key.Subject), Column(rows, r => r.Key.Duration), Column(rows, r => r.Value),
-            });
-            batch.BatchCommands.Add(pending);
+            batch.BatchCommands.Add(Append(
+                "duration_days_pending", "product, day, name, subject, duration_ms, events",
+                [
+                    Column(rows, r => r.Key.Product), Column(rows, r => r.Key.Day), Column(rows, r => r.Key.Name),
+                    Column(rows, r => r.Key.Subject), Column(rows, r => r.Key.Duration), Column(rows, r => r.Value),
+                ]));
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
-        return durations.Count;
+        return dayRows.Length + eventDayRows.Length + durations.Count;
+    }
+
+    /// <summary>A plain INSERT of rows sent as one array per column.</summary>
+    private static NpgsqlBatchCommand Append(string table, string columns, NpgsqlParameter[] values)
+    {
+        var command = new NpgsqlBatchCommand(
+            $"INSERT INTO {table} ({columns}) SELECT * FROM unnest({string.Join(", ", values.Select((_, i) => $"${i + 1}"))})");
+        command.Parameters.AddRange(values);
+        return command;
     }
 
     /// <summary>INSERT … ON CONFLICT DO UPDATE of rows sent as one array per column (the
