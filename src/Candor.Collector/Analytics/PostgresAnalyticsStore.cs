@@ -21,14 +21,7 @@ namespace Candor.Collector.Analytics;
 /// </summary>
 internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAsyncDisposable
 {
-    private const string Filter = """
-        product = @product
-        AND (@version IS NULL OR product_version = @version)
-        AND (@os IS NULL OR os_family = @os)
-        AND (@ci IS NULL OR ci = @ci)
-        AND (@country IS NULL OR country = @country)
-        AND (@command IS NULL OR (name = 'command' AND subject = @command))
-        """;
+    private const string Filter = $"{RollupFilter} AND (@command IS NULL OR (name = 'command' AND subject = @command))";
 
     private const string InRange = "event_time >= @from AND event_time < @to";
 
@@ -47,8 +40,8 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         WHERE NOT EXISTS (SELECT 1 FROM events WHERE {Filter} AND install_id = w.install_id AND event_time < @from)
         """;
 
-    // The same filters on the rollups (Storage/Postgres/PostgresRollups.cs), which carry the
-    // install-level dimensions but not the command.
+    // The filters without the command, for the install-level rollups
+    // (Storage/Postgres/PostgresRollups.cs), which do not keep it.
     private const string RollupFilter = """
         product = @product
         AND (@version IS NULL OR product_version = @version)
@@ -77,10 +70,9 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
           AND NOT EXISTS (SELECT 1 FROM install_months WHERE {RollupFilter} AND install_id = a.install_id AND first_time < @from)
         """;
 
-    // The event-level rollups (event_months, event_days) also have the command: every filter applies.
-    private const string EventRollupFilter = $"{RollupFilter} AND (@command IS NULL OR (name = 'command' AND subject = @command))";
-    private const string EventsActiveInRange = $"{EventRollupFilter} AND month >= @from_month AND month < @to_day AND {RangeDays} <> 0";
-    private const string EventDaysInRange = $"{EventRollupFilter} AND day >= @from_day AND day < @to_day";
+    // The event-level rollups (event_months, event_days) keep the command too: every filter applies.
+    private const string EventsActiveInRange = $"{Filter} AND month >= @from_month AND month < @to_day AND {RangeDays} <> 0";
+    private const string EventDaysInRange = $"{Filter} AND day >= @from_day AND day < @to_day";
 
     // duration_days has no install-level dimensions: only for queries without those filters.
     private const string DurationDaysInRange =

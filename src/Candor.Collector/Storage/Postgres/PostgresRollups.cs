@@ -21,7 +21,7 @@ namespace Candor.Collector.Storage.Postgres;
 /// The three day tables are counters that every writer would update (the same day, the same few
 /// dimensions), or, for durations, about one row per event. So a write appends its counts to
 /// <c>day_counts_pending</c>, <c>event_days_pending</c> and <c>duration_days_pending</c> (no index,
-/// no locks to wait for) and <see cref="MoveAsync"/> folds them in every few seconds, one writer
+/// no locks to wait for) and <see cref="MoveAsync"/> folds them in every 30 s or so, one writer
 /// at a time. Queries read both (<see cref="DayCounts"/>, <see cref="EventDays"/>,
 /// <see cref="Durations"/>). The two month tables are per install, which one request writes: they
 /// are updated in the write itself.
@@ -43,8 +43,9 @@ internal static class PostgresRollups
     /// <summary>The event-level keys and the dimensions the filters use.</summary>
     public const string EventDimensions = "name, subject, error_code, product_version, os_family, ci, country";
 
-    // Text in the rollups compares byte-wise (COLLATE "C"): the labels sort that way anyway, and
-    // the wide unique keys are probed on every write, where locale-aware comparison costs.
+    // Text in the rollups compares byte-wise (COLLATE "C"), as the labels sort, so the wide unique
+    // keys need no locale-aware comparisons (no gain measured on a C.UTF-8 server; more expected
+    // with other locales).
     private const string DimensionsDdl = """
         product_version text COLLATE "C", initial_version text COLLATE "C", runtime_version text COLLATE "C",
         os_family text COLLATE "C", os_version text COLLATE "C", architecture text COLLATE "C", ci boolean,
