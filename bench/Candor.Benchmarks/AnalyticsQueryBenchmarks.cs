@@ -126,6 +126,19 @@ public class AnalyticsQueryBenchmarks : AnalyticsBenchmarksBase
         var opening = System.Diagnostics.Stopwatch.StartNew();
         _events.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         Console.WriteLine($"// Event store opened in {opening.Elapsed.TotalSeconds:F1} s");
+        // Install counts read install_seq: a file whose events lack it would count no installs and
+        // time queries that do no work (the v3 file did, unnoticed, until session 12).
+        using (var check = new DuckDBConnection($"Data Source={path}"))
+        {
+            check.Open();
+            using var command = check.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM events WHERE install_id IS NOT NULL AND install_seq IS NULL";
+            if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0)
+            {
+                throw new InvalidOperationException($"{path} has events without install numbers; delete it to generate it again.");
+            }
+        }
+
         return new DuckDbAnalyticsStore(path);
     }
 
@@ -137,7 +150,7 @@ internal static class GeneratedStore
 {
     public static async Task<string> EnsureAsync(long events)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"candor-bench-v3-{events}.duckdb");
+        var path = Path.Combine(Path.GetTempPath(), $"candor-bench-v4-{events}.duckdb");
         if (File.Exists(path))
         {
             return path;
@@ -178,7 +191,7 @@ internal static class GeneratedStore
                        ELSE '{}'
                    END,
                    i.country, NULL, NULL,
-                   subject, duration, failed, error_code, NULL
+                   subject, duration, failed, error_code, i.n + 1
             FROM (
                 SELECT *,
                        CASE name WHEN 'command' THEN ['run','new','build','test','deploy','lint','info','telemetry status'][1 + (e % 8)]
@@ -196,6 +209,11 @@ internal static class GeneratedStore
                         FROM range($events) t(e)))
             ) g JOIN installs i ON i.n = g.n
             ORDER BY ts;
+            -- The install numbers the writer would have given (install_seq above is n + 1). Until
+            -- session 12 the generator left install_seq NULL, and every install count was 0.
+            INSERT INTO install_numbers
+            SELECT 'acme', i.install_id, i.n + 1, min(e.event_time)
+            FROM installs i JOIN events e ON e.install_id = i.install_id GROUP BY i.install_id, i.n;
             CHECKPOINT;
             """;
         command.Parameters.Add(new DuckDBParameter("events", events));
