@@ -219,15 +219,46 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
         return RetentionFigures.FromCounts(installs, eligible7, retained7, eligible30, retained30);
     }
 
-    public async Task<IReadOnlyList<InstallActivity>> InstallsAsync(AnalyticsQuery query, int limit, CancellationToken cancellationToken) =>
-        await QueryAsync(
+    public async Task<IReadOnlyList<InstallActivity>> InstallsAsync(AnalyticsQuery query, int limit, CancellationToken cancellationToken)
+    {
+        var parameters = new[] { new NpgsqlParameter<int>("limit", limit) };
+        if (ByRollups(query))
+        {
+            // The installs last seen latest, from install_months: a row's last event time is the
+            // install's last in the range unless the row has an event at or after its end (then the
+            // scan below answers). The first event and the count in the range are one index probe
+            // into events per install shown.
+            var fromRollups = await QueryAsync(
+                $"""
+                WITH active AS MATERIALIZED (
+                    SELECT install_id, max(last_time) AS last_seen, bool_or(last_time >= @to) AS beyond
+                    FROM install_months WHERE {ActiveInRange} GROUP BY install_id),
+                shown AS (SELECT install_id, last_seen FROM active ORDER BY last_seen DESC, install_id LIMIT @limit)
+                SELECT s.install_id, e.first_seen, s.last_seen, e.events, (SELECT coalesce(bool_or(beyond), false) FROM active)
+                FROM shown s CROSS JOIN LATERAL (
+                    SELECT min(event_time) AS first_seen, count(*) AS events
+                    FROM events WHERE {Filter} AND install_id = s.install_id AND event_time >= @from AND event_time < @to) e
+                ORDER BY s.last_seen DESC, s.install_id
+                """,
+                query, r => (Row: new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), Beyond: r.GetBoolean(4)),
+                cancellationToken, extra: parameters);
+            if (!fromRollups.Any(row => row.Beyond))
+            {
+                return [.. fromRollups.Select(row => row.Row)];
+            }
+
+            parameters = [new NpgsqlParameter<int>("limit", limit)];
+        }
+
+        return await QueryAsync(
             $"""
             SELECT install_id, min(event_time), max(event_time), count(*)
             FROM events WHERE {Base} AND install_id IS NOT NULL
             GROUP BY install_id ORDER BY max(event_time) DESC, install_id LIMIT @limit
             """,
             query, r => new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), cancellationToken,
-            extra: [new NpgsqlParameter<int>("limit", limit)]);
+            extra: parameters);
+    }
 
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)
     {
