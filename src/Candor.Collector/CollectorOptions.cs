@@ -28,12 +28,13 @@ internal sealed class CollectorOptions
     /// <c>postgres</c> (needs <see cref="ConnectionString"/>).</summary>
     public string Storage { get; set; } = "duckdb";
 
-    /// <summary>DuckDB's memory limit (its buffer pool and caches), in DuckDB's notation. Default: <c>64MB</c>.</summary>
+    /// <summary>DuckDB's memory limit (its buffer pool and caches), in DuckDB's notation. Default: <c>48MB</c>.</summary>
     public string DuckDbMemoryLimit { get; set; } = "48MB";
 
-    /// <summary>The WAL size at which the collector checkpoints the DuckDB file itself, acknowledging what
-    /// arrives meanwhile from the checkpoint journal (docs/operator-guide.md § Storage); <c>0</c> leaves
-    /// checkpoints to DuckDB, which blocks ingest while it writes them. Default: <c>128MB</c> (measured
+    /// <summary>The WAL size at which the store's applier checkpoints the DuckDB file itself, with DuckDB
+    /// held to one thread, while requests are still acknowledged from the ingest journal
+    /// (docs/operator-guide.md § Storage); <c>0</c> leaves checkpoints to DuckDB, inside one of the
+    /// applier's commits. Default: <c>128MB</c> (measured
     /// against 256MB at 50k events/s: shorter checkpoints, and the journal's cap is not reached).</summary>
     public string DuckDbCheckpointSize { get; set; } = "128MB";
 
