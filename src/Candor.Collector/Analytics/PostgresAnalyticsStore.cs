@@ -21,7 +21,9 @@ namespace Candor.Collector.Analytics;
 /// </summary>
 internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAsyncDisposable
 {
-    private const string Filter = $"{RollupFilter} AND (@command IS NULL OR (name = 'command' AND subject = @command))";
+    private const string Filter = $"{RollupFilter} AND {CommandFilter}";
+
+    private const string CommandFilter = "(@command IS NULL OR (name = 'command' AND subject = @command))";
 
     private const string InRange = "event_time >= @from AND event_time < @to";
 
@@ -76,7 +78,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     // duration_days has no install-level dimensions: only for queries without those filters.
     private const string DurationDaysInRange =
-        "product = @product AND (@command IS NULL OR (name = 'command' AND subject = @command)) AND day >= @from_day AND day < @to_day";
+        $"product = @product AND {CommandFilter} AND day >= @from_day AND day < @to_day";
 
     private const string Other = AnalyticsConstants.Other;
     private const string Unknown = AnalyticsConstants.Unknown;
@@ -96,8 +98,8 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="concurrentQueries">How many queries run on the server at once.</param>
-    /// <param name="rollups">Whether the install-level questions read the rollups (the default)
-    /// or always scan the events, as before them (for benchmarks and tests that compare both).</param>
+    /// <param name="rollups">Whether questions read the rollups where they can (the default) or
+    /// always scan the events, as before them (for benchmarks and tests that compare both).</param>
     public PostgresAnalyticsStore(string connectionString, int concurrentQueries = 2, bool rollups = true)
     {
         _rollups = rollups;
@@ -147,14 +149,19 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     public async Task<IReadOnlyList<SeriesPoint>> ActiveInstallsAsync(AnalyticsQuery query, Interval interval, CancellationToken cancellationToken)
     {
-        if (ByRollups(query) && interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (day0, span))
+        if (interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (firstDay, days))
         {
-            var perInstall = $"""
-                (SELECT install_id, bit_or({ShiftedRangeDays("@day0")}) AS active
-                 FROM install_months WHERE {ActiveInRange} GROUP BY install_id) p
-                """;
-            var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, span), query, r => AnalyticsSql.DailySeries(r, day0), cancellationToken,
-                extra: [new NpgsqlParameter("day0", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(day0) }]);
+            var perInstall = ByRollups(query)
+                ? $"""
+                    (SELECT install_id, bit_or({ShiftedRangeDays("@day0")}) AS active
+                     FROM install_months WHERE {ActiveInRange} GROUP BY install_id) p
+                    """
+                : $"""
+                    (SELECT install_id, bit_or(CAST(1 AS BIGINT) << ((event_time AT TIME ZONE 'UTC')::date - @day0)) AS active
+                     FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY install_id) p
+                    """;
+            var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, days), query, r => AnalyticsSql.DailySeries(r, firstDay), cancellationToken,
+                extra: [new NpgsqlParameter("day0", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(firstDay) }]);
             return rows[0];
         }
 
@@ -163,17 +170,6 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             return await QueryAsync(
                 $"SELECT period, count(install_id) FROM ({periods}) p GROUP BY period ORDER BY period",
                 query, r => new SeriesPoint(Utc(r.GetDateTime(0)), r.GetInt64(1)), cancellationToken, extra: parameters);
-        }
-
-        if (interval == Interval.Day && AnalyticsSql.BitmapDays(query) is var (firstDay, days))
-        {
-            var perInstall = $"""
-                (SELECT install_id, bit_or(CAST(1 AS BIGINT) << ((event_time AT TIME ZONE 'UTC')::date - @day0)) AS active
-                 FROM events WHERE {Base} AND install_id IS NOT NULL GROUP BY install_id) p
-                """;
-            var rows = await QueryAsync(AnalyticsSql.DayBitCounts(perInstall, days), query, r => AnalyticsSql.DailySeries(r, firstDay), cancellationToken,
-                extra: [new NpgsqlParameter("day0", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(firstDay) }]);
-            return rows[0];
         }
 
         return await QueryAsync(
@@ -221,7 +217,6 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
 
     public async Task<IReadOnlyList<InstallActivity>> InstallsAsync(AnalyticsQuery query, int limit, CancellationToken cancellationToken)
     {
-        var parameters = new[] { new NpgsqlParameter<int>("limit", limit) };
         if (ByRollups(query))
         {
             // The installs last seen latest, from install_months: a row's last event time is the
@@ -241,13 +236,11 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
                 ORDER BY s.last_seen DESC, s.install_id
                 """,
                 query, r => (Row: new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), Beyond: r.GetBoolean(4)),
-                cancellationToken, extra: parameters);
+                cancellationToken, extra: [new NpgsqlParameter<int>("limit", limit)]);
             if (!fromRollups.Any(row => row.Beyond))
             {
                 return [.. fromRollups.Select(row => row.Row)];
             }
-
-            parameters = [new NpgsqlParameter<int>("limit", limit)];
         }
 
         return await QueryAsync(
@@ -257,7 +250,7 @@ internal sealed class PostgresAnalyticsStore : IAnalyticsStore, IDisposable, IAs
             GROUP BY install_id ORDER BY max(event_time) DESC, install_id LIMIT @limit
             """,
             query, r => new InstallActivity(r.GetGuid(0), Utc(r.GetDateTime(1)), Utc(r.GetDateTime(2)), r.GetInt64(3)), cancellationToken,
-            extra: parameters);
+            extra: [new NpgsqlParameter<int>("limit", limit)]);
     }
 
     public async Task<IReadOnlyList<BreakdownRow>> BreakdownAsync(AnalyticsQuery query, Dimension dimension, int k, CancellationToken cancellationToken)

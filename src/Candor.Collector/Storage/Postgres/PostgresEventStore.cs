@@ -82,13 +82,14 @@ internal sealed class PostgresEventStore : IEventStore
         // Two instances starting together must not race on CREATE ... IF NOT EXISTS.
         await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(4242001)", cancellationToken);
         // Which rollup tables this database lacks (a database from an older collector, or a new one).
-        var missing = new List<(string Table, string Ddl, string Backfill)>();
-        foreach (var rollup in PostgresRollups.Tables)
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var exists = new NpgsqlCommand("SELECT t FROM unnest($1::text[]) t WHERE to_regclass(t) IS NULL", connection, transaction))
         {
-            await using var exists = new NpgsqlCommand($"SELECT to_regclass('{rollup.Table}') IS NULL", connection, transaction);
-            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            exists.Parameters.Add(new NpgsqlParameter { Value = PostgresRollups.Tables.Select(t => t.Table).ToArray() });
+            await using var reader = await exists.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                missing.Add(rollup);
+                missing.Add(reader.GetString(0));
             }
         }
 
@@ -122,7 +123,7 @@ internal sealed class PostgresEventStore : IEventStore
             );
             CREATE INDEX IF NOT EXISTS quarantine_product_received ON quarantine (product, received_at);
             """, cancellationToken);
-        foreach (var rollup in missing)
+        foreach (var rollup in PostgresRollups.Tables.Where(t => missing.Contains(t.Table)))
         {
             // Created and filled from what the database already holds (tens of seconds for 10
             // million events) in this transaction, so no write can slip in between.
@@ -251,7 +252,7 @@ internal sealed class PostgresEventStore : IEventStore
             await rows.SendAsync(connection, $"COPY quarantine ({QuarantineRecord.Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         }
 
-        // Last, so the rollup rows that concurrent writers share are locked for the shortest time.
+        // Last: the month rows it updates stay locked until the commit.
         var pending = await PostgresRollups.AddAsync(connection, transaction, events, duplicate, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Interlocked.Add(ref _pendingRows, pending);
@@ -320,18 +321,13 @@ internal sealed class PostgresEventStore : IEventStore
     }
 
     /// <summary>How often a write starts folding the pending day and duration counts
-    /// (<see cref="PostgresRollups.MoveAsync"/>); infinite for never (tests).</summary>
-    /// Longer intervals fold more events into each row (durations repeat); shorter ones leave
-    /// fewer rows pending for queries to read. A write also starts one once this instance has
-    /// added <see cref="MaxPendingRows"/> rows since the last.
+    /// (<see cref="PostgresRollups.MoveAsync"/>); infinite for never (tests). Longer intervals fold
+    /// more events into each row (durations repeat); shorter ones leave fewer rows pending for
+    /// queries to read. A write also starts one once this instance has added
+    /// <see cref="MaxPendingRows"/> rows since the last.</summary>
     internal TimeSpan MoveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many pending rows this instance adds before a write starts folding them.</summary>
-    internal long MaxPendingRows { get; set; } = 2_000_000;
-
-    /// <summary>The last failure to fold the pending counts, if the last attempt failed. The
-    /// counts stay pending (and counted) until a later attempt succeeds.</summary>
-    internal Exception? LastMoveError { get; private set; }
+    private const long MaxPendingRows = 2_000_000;
 
     /// <summary>Folds the pending counts now; false when another writer is doing it.</summary>
     internal async Task<bool> MovePendingAsync(CancellationToken cancellationToken)
@@ -358,11 +354,11 @@ internal sealed class PostgresEventStore : IEventStore
                 try
                 {
                     await MovePendingAsync(CancellationToken.None);
-                    LastMoveError = null;
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
-                    LastMoveError = ex;
+                    // The counts stay pending, and counted by every query, until a later write's
+                    // fold succeeds.
                 }
             });
         }

@@ -128,16 +128,23 @@ internal static class PostgresRollups
     ];
 
     /// <summary>day_counts as queries read it: folded and pending counts, one relation.</summary>
-    public static readonly string DayCounts = WithPending("day_counts", $"product, day, {Dimensions}, events, runs, failures");
+    public static readonly string DayCounts = WithPending("day_counts");
 
     /// <summary>event_days as queries read it.</summary>
-    public static readonly string EventDays = WithPending("event_days", $"product, day, {EventDimensions}, events, failures");
+    public static readonly string EventDays = WithPending("event_days");
 
     /// <summary>duration_days as queries read it, named <c>durations</c>.</summary>
-    public static readonly string Durations = WithPending("duration_days", "product, day, name, subject, duration_ms, events", "durations");
+    public static readonly string Durations = WithPending("duration_days", "durations");
 
-    private static string WithPending(string table, string columns, string? alias = null) =>
-        $"(SELECT {columns} FROM {table} UNION ALL SELECT {columns} FROM {table}_pending) {alias ?? table}";
+    // A folded table's key and value columns, as its pending table has them too.
+    private static string ColumnsOf(string table)
+    {
+        var (_, key, values) = Folded.Single(f => f.Table == table);
+        return $"{key}, {values}";
+    }
+
+    private static string WithPending(string table, string? alias = null) =>
+        $"(SELECT {ColumnsOf(table)} FROM {table} UNION ALL SELECT {ColumnsOf(table)} FROM {table}_pending) {alias ?? table}";
 
     /// <summary>Folds the pending counts into their tables, in one transaction (a query sees a
     /// count in one table or the other, never both or neither). Returns false, doing nothing, when
@@ -174,8 +181,9 @@ internal static class PostgresRollups
     private const string DayBit = "1 << (extract(day FROM event_time AT TIME ZONE 'UTC')::int - 1)";
 
     /// <summary>Adds the stored (not duplicate) events of a group to every table, in one round
-    /// trip. Rows go in key order, so two writers touching the same rows wait on each other
-    /// instead of deadlocking. Returns how many pending rows it added.</summary>
+    /// trip: the month tables updated in key order (so two writers touching the same rows wait on
+    /// each other instead of deadlocking), the day tables appended to their pending tables.
+    /// Returns how many pending rows it added.</summary>
     public static async Task<int> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventRecord> events, bool[] duplicate, CancellationToken cancellationToken)
     {
         var installMonths = new Dictionary<(string Product, DateOnly Month, Guid Install, Dims Dims), (int Days, DateTime First, DateTime Last, long Events)>();
@@ -254,7 +262,7 @@ internal static class PostgresRollups
 
         var dayRows = dayCounts.ToArray();
         batch.BatchCommands.Add(Append(
-            "day_counts_pending", $"product, day, {Dimensions}, events, runs, failures",
+            "day_counts",
             [
                 Column(dayRows, r => r.Key.Product), Column(dayRows, r => r.Key.Day),
                 .. DimensionColumns(dayRows.Select(r => r.Key.Dims).ToArray()),
@@ -274,7 +282,7 @@ internal static class PostgresRollups
 
         var eventDayRows = eventDays.ToArray();
         batch.BatchCommands.Add(Append(
-            "event_days_pending", $"product, day, {EventDimensions}, events, failures",
+            "event_days",
             [
                 Column(eventDayRows, r => r.Key.Product), Column(eventDayRows, r => r.Key.Day),
                 .. EventDimensionColumns(eventDayRows.Select(r => r.Key.Dims).ToArray()),
@@ -284,7 +292,7 @@ internal static class PostgresRollups
         {
             var rows = durations.ToArray();
             batch.BatchCommands.Add(Append(
-                "duration_days_pending", "product, day, name, subject, duration_ms, events",
+                "duration_days",
                 [
                     Column(rows, r => r.Key.Product), Column(rows, r => r.Key.Day), Column(rows, r => r.Key.Name),
                     Column(rows, r => r.Key.Subject), Column(rows, r => r.Key.Duration), Column(rows, r => r.Value),
@@ -295,11 +303,12 @@ internal static class PostgresRollups
         return dayRows.Length + eventDayRows.Length + durations.Count;
     }
 
-    /// <summary>A plain INSERT of rows sent as one array per column.</summary>
-    private static NpgsqlBatchCommand Append(string table, string columns, NpgsqlParameter[] values)
+    /// <summary>A plain INSERT into a folded table's pending table of rows sent as one array per
+    /// column, in the order of <see cref="ColumnsOf"/>.</summary>
+    private static NpgsqlBatchCommand Append(string table, NpgsqlParameter[] values)
     {
         var command = new NpgsqlBatchCommand(
-            $"INSERT INTO {table} ({columns}) SELECT * FROM unnest({string.Join(", ", values.Select((_, i) => $"${i + 1}"))})");
+            $"INSERT INTO {table}_pending ({ColumnsOf(table)}) SELECT * FROM unnest({string.Join(", ", values.Select((_, i) => $"${i + 1}"))})");
         command.Parameters.AddRange(values);
         return command;
     }
@@ -338,7 +347,7 @@ internal static class PostgresRollups
         typeof(T) == typeof(string) ? NpgsqlDbType.Text
         : typeof(T) == typeof(DateOnly) ? NpgsqlDbType.Date
         : typeof(T) == typeof(Guid) ? NpgsqlDbType.Uuid
-        : typeof(T) == typeof(bool) || typeof(T) == typeof(bool?) ? NpgsqlDbType.Boolean
+        : typeof(T) == typeof(bool) ? NpgsqlDbType.Boolean
         : typeof(T) == typeof(int) ? NpgsqlDbType.Integer
         : typeof(T) == typeof(long) ? NpgsqlDbType.Bigint
         : typeof(T) == typeof(double) ? NpgsqlDbType.Double
