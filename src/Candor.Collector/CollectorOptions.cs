@@ -86,6 +86,15 @@ internal sealed class CollectorOptions
     /// <summary>How many of a rejected event's JSON characters the quarantine keeps. Default: 4096.</summary>
     public int QuarantineEventChars { get; set; } = 4096;
 
+    /// <summary>How long a request's body may take to arrive, whatever its rate; beyond that the
+    /// collector answers 408 <c>body_timeout</c>. Default: 30 seconds (a 1 MB body at 35 KB/s).</summary>
+    public TimeSpan MaxBodyReadTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The slowest a request body may arrive, in bytes per second after a 5-second grace
+    /// period (Kestrel's check; answered 408 <c>body_timeout</c>); <c>0</c> keeps Kestrel's default of 240.
+    /// Default: 1024.</summary>
+    public int MinBodyBytesPerSecond { get; set; } = 1024;
+
     /// <summary>How many batches may wait for the writer; beyond that the collector answers 503 with
     /// <c>Retry-After</c>. Default: 256.</summary>
     public int IngestQueueCapacity { get; set; } = 256;
@@ -166,6 +175,11 @@ internal sealed class CollectorOptions
         if (MaxStringLength < 16 || QuarantineEventChars < 256 || IngestQueueCapacity < 1 || MaxEventsPerCommit < 1000)
         {
             errors.Add("Candor:MaxStringLength must be at least 16, QuarantineEventChars at least 256, IngestQueueCapacity at least 1 and MaxEventsPerCommit at least 1000.");
+        }
+
+        if (MaxBodyReadTime <= TimeSpan.Zero || MinBodyBytesPerSecond < 0)
+        {
+            errors.Add("Candor:MaxBodyReadTime must be positive and Candor:MinBodyBytesPerSecond must not be negative.");
         }
 
         if (PostgresWriters is < 1 or > 32)

@@ -49,6 +49,24 @@ public static class ErrorCodes
     /// <summary>The storage could not commit the batch; retry later (503).</summary>
     public const string StorageUnavailable = "storage_unavailable";
 
+    /// <summary>A string of the batch context holds a character no store can keep (U+0000) (400);
+    /// per event, the same in the name, version or a property.</summary>
+    public const string InvalidText = "invalid_text";
+
+    /// <summary>The product name is not 1 to 64 letters, digits, dots, dashes or underscores,
+    /// starting with a letter or digit (400).</summary>
+    public const string InvalidProduct = "invalid_product";
+
+    /// <summary>The storage refused the batch's content although it passed validation (422); the
+    /// batch is not stored and retrying it unchanged will not help. Other clients' batches are unaffected.</summary>
+    public const string StorageRejected = "storage_rejected";
+
+    /// <summary>The body was not received within the collector's deadline, or too slowly (408).</summary>
+    public const string BodyTimeout = "body_timeout";
+
+    /// <summary>Per event: a number property outside the range of a double (such as <c>1e400</c>).</summary>
+    public const string NumberOutOfRange = "number_out_of_range";
+
     /// <summary>Per event: no id or no name.</summary>
     public const string InvalidEvent = "invalid_event";
 

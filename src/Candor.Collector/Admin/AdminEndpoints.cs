@@ -1,3 +1,5 @@
+using Candor.Collector.Analytics;
+using Candor.Collector.Ingestion;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 
@@ -12,14 +14,28 @@ internal static class AdminEndpoints
 
         admin.MapGet("/events", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
         {
+            if (!TextRules.IsStorable(product))
+            {
+                return InvalidProduct();
+            }
+
             var events = await store.ReadRecentAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
             return Results.Json(events, CollectorJsonContext.Default.IReadOnlyListStoredEvent);
         });
 
         admin.MapGet("/quarantine", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
         {
+            if (!TextRules.IsStorable(product))
+            {
+                return InvalidProduct();
+            }
+
             var rejected = await store.ReadQuarantineAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
             return Results.Json(rejected, CollectorJsonContext.Default.IReadOnlyListQuarantineRecord);
         });
     }
+
+    // No store holds U+0000 (Ingestion/TextRules.cs), and PostgreSQL refuses it as a parameter.
+    private static IResult InvalidProduct() =>
+        IngestEndpoint.Error(StatusCodes.Status400BadRequest, AnalyticsEndpoints.InvalidQuery, "'product' must not hold U+0000.");
 }

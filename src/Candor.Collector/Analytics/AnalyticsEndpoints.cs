@@ -48,7 +48,7 @@ internal static class AnalyticsEndpoints
         });
 
         group.MapGet("/live", async (string product, IAnalyticsStore store, AnalyticsOptions options, TimeProvider time, CancellationToken ct) =>
-            Results.Json(await store.LiveAsync(product, time.GetUtcNow() - options.LiveWindow, options.MinimumGroupSize, ct), json.LiveInstances));
+            !Ingestion.TextRules.IsStorable(product) ? Invalid("'product' must not hold U+0000.") : Results.Json(await store.LiveAsync(product, time.GetUtcNow() - options.LiveWindow, options.MinimumGroupSize, ct), json.LiveInstances));
     }
 
     /// <summary><c>/v1/admin/analytics/quarantine</c>: rejected events by reason code and by schema, for

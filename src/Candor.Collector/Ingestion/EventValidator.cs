@@ -20,11 +20,11 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
     /// <summary>The outcome for one event: a record to store, or a quarantine record.</summary>
     public readonly record struct Outcome(EventRecord? Event, QuarantineRecord? Rejection);
 
-    public Outcome Check(EventBatch batch, TelemetryEvent e, DateTimeOffset receivedAt, ClientFacts facts)
+    public Outcome Check(EventBatch batch, TelemetryEvent? e, DateTimeOffset receivedAt, ClientFacts facts)
     {
         var product = batch.Context.Product;
         EventSchema? schema = null;
-        if (e.Id == Guid.Empty || string.IsNullOrWhiteSpace(e.Name) || e.Time == default)
+        if (e is null || e.Id == Guid.Empty || string.IsNullOrWhiteSpace(e.Name) || e.Time == default)
         {
             return Reject(ErrorCodes.InvalidEvent, "An event needs an id, a name and a time.");
         }
@@ -32,6 +32,11 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
         if (e.Name.Length > options.MaxStringLength || e.Version?.Length > options.MaxStringLength)
         {
             return Reject(ErrorCodes.StringTooLong, $"The event name or version is longer than {options.MaxStringLength} characters.");
+        }
+
+        if (!TextRules.IsStorable(e.Name) || !TextRules.IsStorable(e.Version))
+        {
+            return Reject(ErrorCodes.InvalidText, "The event name or version holds U+0000, which the collector does not store.");
         }
 
         schema = schemas.Find(product, e.Name, e.Version);
@@ -47,7 +52,17 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             {
                 if (value.AsString?.Length > options.MaxStringLength || key.Length > options.MaxStringLength)
                 {
-                    return Reject(ErrorCodes.StringTooLong, $"'{Truncate(key, 64)}' is longer than {options.MaxStringLength} characters.");
+                    return Reject(ErrorCodes.StringTooLong, $"'{TextRules.Excerpt(key, 64)}' is longer than {options.MaxStringLength} characters.");
+                }
+
+                if (!TextRules.IsStorable(key) || !TextRules.IsStorable(value.AsString))
+                {
+                    return Reject(ErrorCodes.InvalidText, $"'{TextRules.Excerpt(key, 64)}' holds U+0000, which the collector does not store.");
+                }
+
+                if (value.Kind == PropertyKind.Number && !double.IsFinite(value.AsNumber))
+                {
+                    return Reject(ErrorCodes.NumberOutOfRange, $"'{TextRules.Excerpt(key, 64)}' is outside the range of a double.");
                 }
             }
         }
@@ -58,18 +73,20 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             return Reject(check.Code!, check.Message!);
         }
 
-        var skew = batch.SentAt == default ? TimeSpan.Zero : receivedAt - batch.SentAt;
-        var time = e.Time + skew;
-        if (time > receivedAt + options.MaxFutureSkew)
+        // In ticks: a sent_at or time near year 1 or 9999 must be an answer, not an overflow.
+        var skewTicks = batch.SentAt == default ? 0 : (decimal)receivedAt.UtcTicks - batch.SentAt.UtcTicks;
+        var ticks = e.Time.UtcTicks + skewTicks;
+        if (ticks > (decimal)receivedAt.UtcTicks + options.MaxFutureSkew.Ticks)
         {
             return Reject(ErrorCodes.TimeInFuture, $"The event time, corrected for clock skew, is more than {options.MaxFutureSkew} after its arrival.");
         }
 
-        if (time < receivedAt - options.MaxEventAge)
+        if (ticks < (decimal)receivedAt.UtcTicks - options.MaxEventAge.Ticks)
         {
             return Reject(ErrorCodes.TimeTooOld, $"The event time, corrected for clock skew, is more than {options.MaxEventAge} before its arrival.");
         }
 
+        var time = new DateTimeOffset((long)ticks, TimeSpan.Zero);
         return new Outcome(new EventRecord
         {
             Product = product,
@@ -92,20 +109,28 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             Analytics = Analytics.AnalyticsFields.Derive(e),
         }, null);
 
+        // Every string here is bounded and storable whatever the event held: the quarantine keeps
+        // an excerpt of refused input, never the input.
         Outcome Reject(string code, string message) => new(null, new QuarantineRecord
         {
             Product = product,
-            EventId = e.Id == Guid.Empty ? null : e.Id,
+            EventId = e is null || e.Id == Guid.Empty ? null : e.Id,
             ReasonCode = code,
-            Message = message,
+            Message = TextRules.Excerpt(message, MaxMessageChars),
             SchemaRef = SchemaRef(),
             ReceivedAt = receivedAt,
-            EventJson = Truncate(JsonSerializer.Serialize(e, ProtocolJsonContext.Default.TelemetryEvent), options.QuarantineEventChars),
+            EventJson = QuarantineExcerpt.Of(e, options.QuarantineEventChars),
         });
 
         // product/name/version as resolved, else as asked for; only rejections need it.
-        string? SchemaRef() => schema?.Reference ?? (string.IsNullOrEmpty(e.Name) ? null : $"{product}/{e.Name}/{e.Version ?? "latest"}");
+        string? SchemaRef() => schema?.Reference ?? (string.IsNullOrEmpty(e?.Name)
+            ? null
+            : $"{product}/{TextRules.Excerpt(e.Name, MaxNameChars)}/{TextRules.Excerpt(e.Version ?? "latest", MaxNameChars)}");
     }
 
-    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+    /// <summary>The most characters of a rejection message kept.</summary>
+    public const int MaxMessageChars = 512;
+
+    /// <summary>The most characters of a refused event's name or version kept in its schema reference.</summary>
+    public const int MaxNameChars = 128;
 }

@@ -29,9 +29,9 @@ internal static partial class IngestEndpoint
         if (options.EnableDiscardEndpoint)
         {
             // The load generator's baseline: the same HTTP and gzip work, then nothing.
-            endpoints.MapPost("/v1/discard", async (HttpContext http) =>
+            endpoints.MapPost("/v1/discard", async (HttpContext http, TimeProvider time) =>
             {
-                using var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted);
+                using var body = await ReadBodyAsync(http, options, time);
                 return body.Error ?? Results.Json(new IngestResponse(), ProtocolJsonContext.Default.IngestResponse);
             });
         }
@@ -69,7 +69,7 @@ internal static partial class IngestEndpoint
 
         EventBatch? batch;
         // The body's buffer goes back to the pool as soon as it is parsed, not after the commit.
-        using (var body = await RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, http.RequestAborted))
+        using (var body = await ReadBodyAsync(http, options, time))
         {
             if (body.Error is { } bodyError)
             {
@@ -79,6 +79,13 @@ internal static partial class IngestEndpoint
             if (!Utf8.IsValid(body.Bytes.Span))
             {
                 return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidUtf8, "The body is not valid UTF-8.");
+            }
+
+            if (body.Bytes.Length > JsonPrescan.MinBodyBytes && JsonPrescan.Check(body.Bytes.Span, MaxJsonDepth, options.MaxStringLength) is { } problem)
+            {
+                // Refused before objects are built for it: a megabyte-long string would otherwise be
+                // materialized (twice its size, in the large-object heap) only to be rejected.
+                return Error(StatusCodes.Status400BadRequest, problem.Code, problem.Message);
             }
 
             try
@@ -102,6 +109,11 @@ internal static partial class IngestEndpoint
             return Error(StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody, "The batch must have a context with a product.");
         }
 
+        if (!ProductName.IsValid(batch.Context.Product))
+        {
+            return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidProduct, ProductName.Rule);
+        }
+
         if (credentials.CheckWriteKey(writeKey, batch.Context.Product) != WriteKeyCheck.Valid)
         {
             return Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidWriteKey, $"The write key is not valid for product '{batch.Context.Product}'.");
@@ -120,6 +132,11 @@ internal static partial class IngestEndpoint
         if (LongestContextString(batch.Context) > options.MaxStringLength)
         {
             return Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong, $"A context field is longer than {options.MaxStringLength} characters.");
+        }
+
+        if (!ContextIsStorable(batch.Context))
+        {
+            return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidText, "A context field holds U+0000, which the collector does not store.");
         }
 
         var receivedAt = time.GetUtcNow();
@@ -156,6 +173,13 @@ internal static partial class IngestEndpoint
             duplicates = await request.Committed;
         }
 #pragma warning disable CA1031 // Whatever the storage threw, the client gets a retryable answer; the writer logged it.
+        catch (StorageRejectedException ex)
+#pragma warning restore CA1031
+        {
+            return Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.StorageRejected,
+                "The storage refused this batch's content (" + ex.Reason + "); it was not stored, and sending it again unchanged will not help.");
+        }
+#pragma warning disable CA1031
         catch (Exception)
 #pragma warning restore CA1031
         {
@@ -168,7 +192,7 @@ internal static partial class IngestEndpoint
         var stored = 0;
         for (var i = 0; i < outcomes.Length; i++)
         {
-            var id = batch.Events[i].Id;
+            var id = batch.Events[i]?.Id ?? Guid.Empty;
             if (outcomes[i].Rejection is { } rejection)
             {
                 response.Rejected++;
@@ -202,6 +226,15 @@ internal static partial class IngestEndpoint
 
         return Results.Json(response, ProtocolJsonContext.Default.IngestResponse);
     }
+
+    private static Task<RequestBody> ReadBodyAsync(HttpContext http, CollectorOptions options, TimeProvider time) =>
+        RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, options.MaxBodyReadTime, options.MinBodyBytesPerSecond, time, http.RequestAborted);
+
+    private static bool ContextIsStorable(EventContext c) =>
+        TextRules.IsStorable(c.Product) && TextRules.IsStorable(c.ProductVersion) && TextRules.IsStorable(c.InitialVersion) &&
+        TextRules.IsStorable(c.SdkVersion) && TextRules.IsStorable(c.RuntimeVersion) && TextRules.IsStorable(c.OsFamily) &&
+        TextRules.IsStorable(c.OsVersion) && TextRules.IsStorable(c.KernelRelease) && TextRules.IsStorable(c.Architecture) &&
+        TextRules.IsStorable(c.CiName) && TextRules.IsStorable(c.ProjectId) && TextRules.IsStorable(c.UserId);
 
     internal static IResult Error(int status, string code, string message)
     {

@@ -2,18 +2,30 @@ using System.Buffers;
 using System.IO.Compression;
 using Candor.Protocol;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Candor.Collector.Ingestion;
 
 /// <summary>
 /// Reads a request body, gunzipping it when needed, without ever holding more than the limits allow
-/// (a decompression bomb stops at the decompressed limit). The bytes live in buffers rented from
-/// <see cref="ArrayPool{T}.Shared"/>: dispose the body once it has been parsed. At 100k events/s a
-/// body copied into fresh arrays was about a third of everything ingest allocated, and so of its
-/// garbage collections.
+/// (a decompression bomb stops at the decompressed limit) or taking longer than the deadline (a body
+/// trickled in slowly holds a connection and its buffer). The bytes live in buffers rented from
+/// <see cref="Pool"/>: dispose the body once it has been parsed. At 100k events/s a body copied into
+/// fresh arrays was about a third of everything ingest allocated, and so of its garbage collections.
 /// </summary>
 internal readonly struct RequestBody : IDisposable
 {
+    /// <summary>
+    /// Bodies' buffers. Not <see cref="ArrayPool{T}.Shared"/>: it keeps arrays of up to a gigabyte in
+    /// a cache per thread and per core, so after a burst of 8 MB bodies every thread that read one held
+    /// its own until a memory-pressure trim (hundreds of megabytes after abusive traffic, never given
+    /// back while the collector was idle). This pool keeps at most 16 arrays per size up to 1 MB
+    /// (about 32 MB in all); a larger body, which real clients do not send, gets an array of its own
+    /// that the GC takes back.
+    /// </summary>
+    internal static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 1 << 20, maxArraysPerBucket: 16);
+
     private readonly byte[]? _rented;
     private readonly int _length;
 
@@ -30,11 +42,51 @@ internal readonly struct RequestBody : IDisposable
     {
         if (_rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(_rented);
+            Pool.Return(_rented);
         }
     }
 
-    public static async Task<RequestBody> ReadAsync(HttpRequest request, int maxCompressed, int maxDecompressed, CancellationToken cancellationToken)
+    /// <summary>Reads the body within <paramref name="deadline"/> (measured on <paramref name="time"/>'s
+    /// monotonic clock) and at no less than <paramref name="minBytesPerSecond"/> after a grace period
+    /// (Kestrel's own check), answering <c>body_timeout</c> (408) otherwise.</summary>
+    public static async Task<RequestBody> ReadAsync(
+        HttpRequest request, int maxCompressed, int maxDecompressed, TimeSpan deadline, int minBytesPerSecond, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (minBytesPerSecond > 0 && request.HttpContext.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = new MinDataRate(minBytesPerSecond, TimeSpan.FromSeconds(5));
+        }
+
+        using var timeout = new CancellationTokenSource(deadline, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await ReadWithinAsync(request, maxCompressed, maxDecompressed, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Fail(StatusCodes.Status408RequestTimeout, ErrorCodes.BodyTimeout, $"The body was not received within {deadline.TotalSeconds:0} seconds.");
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            return Fail(StatusCodes.Status408RequestTimeout, ErrorCodes.BodyTimeout, $"The body arrived slower than {minBytesPerSecond} bytes per second.");
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+        {
+            // Malformed framing (a chunk-size line that overflows, a body shorter than its
+            // Content-Length): Kestrel's message names the problem, never the content.
+            return Fail(ex.StatusCode, ErrorCodes.MalformedBody, "The request body is malformed: " + ex.Message);
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Kestrel reports some framing errors this way ("Bad chunk size data" for a chunk-size
+            // line that overflows); a client that went away does not read the answer.
+            return Fail(StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody, "The request body's framing is malformed.");
+        }
+    }
+
+    private static async Task<RequestBody> ReadWithinAsync(HttpRequest request, int maxCompressed, int maxDecompressed, CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxCompressed)
         {
@@ -82,7 +134,7 @@ internal readonly struct RequestBody : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(compressed.Buffer);
+            Pool.Return(compressed.Buffer);
         }
     }
 
@@ -93,7 +145,7 @@ internal readonly struct RequestBody : IDisposable
     /// than <paramref name="limit"/> (nothing is then left rented).</summary>
     private static async Task<(byte[]? Buffer, int Length)> ReadLimitedAsync(Stream stream, int limit, int expected, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(expected + 1, 4096, limit + 1));
+        var buffer = Pool.Rent(Math.Clamp(expected + 1, 4096, limit + 1));
         var length = 0;
         try
         {
@@ -103,13 +155,13 @@ internal readonly struct RequestBody : IDisposable
                 {
                     if (length > limit)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        Pool.Return(buffer);
                         return (null, 0);
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, limit + 1L));
+                    var larger = Pool.Rent((int)Math.Min(buffer.Length * 2L, limit + 1L));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Pool.Return(buffer);
                     buffer = larger;
                 }
 
@@ -122,14 +174,14 @@ internal readonly struct RequestBody : IDisposable
                 length += read;
                 if (length > limit)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Pool.Return(buffer);
                     return (null, 0);
                 }
             }
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Pool.Return(buffer);
             throw;
         }
 

@@ -109,14 +109,24 @@ internal sealed partial class GroupCommitWriter : IHostedService
             var started = Stopwatch.GetTimestamp();
             try
             {
-                // Never cancelled: a batch taken from the queue is committed or failed, not abandoned.
-                // DuckDB's calls complete synchronously; Npgsql's block this thread only.
-                var duplicates = _store.WriteAsync(events, quarantine, CancellationToken.None).GetAwaiter().GetResult();
-                var offset = 0;
+                Commit(group, events, quarantine);
+            }
+            catch (StorageRejectedException ex) when (group.Count > 1)
+            {
+                // One batch's content failed the whole group: commit each alone, so that only the
+                // batch at fault is refused and the others' clients never see its error.
+                LogGroupSplit(_logger, group.Count, ex.Reason);
                 foreach (var request in group)
                 {
-                    request.Complete(duplicates[offset..(offset + request.Events.Count)]);
-                    offset += request.Events.Count;
+                    try
+                    {
+                        Commit([request], request.Events, request.Quarantine);
+                    }
+                    catch (Exception alone)
+                    {
+                        LogCommitFailed(_logger, alone, 1, request.Size);
+                        request.Fail(alone);
+                    }
                 }
             }
             catch (Exception ex)
@@ -133,11 +143,27 @@ internal sealed partial class GroupCommitWriter : IHostedService
         }
     }
 
+    private void Commit(IReadOnlyList<WriteRequest> group, IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine)
+    {
+        // Never cancelled: a batch taken from the queue is committed or failed, not abandoned.
+        // DuckDB's calls complete synchronously; Npgsql's block this thread only.
+        var duplicates = _store.WriteAsync(events, quarantine, CancellationToken.None).GetAwaiter().GetResult();
+        var offset = 0;
+        foreach (var request in group)
+        {
+            request.Complete(duplicates[offset..(offset + request.Events.Count)]);
+            offset += request.Events.Count;
+        }
+    }
+
     private bool WaitForWork()
     {
         var wait = _queue.Reader.WaitToReadAsync();
         return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The storage refused the content of a group of {Batches} batches ({Reason}); committing each batch alone")]
+    private static partial void LogGroupSplit(ILogger logger, int batches, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Batches} batches ({Events} events) failed; their requests are answered 503")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int batches, int events);

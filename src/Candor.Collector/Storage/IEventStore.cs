@@ -42,3 +42,13 @@ internal interface IEventQuery
 
 /// <summary>A storage engine: both sides, chosen once at startup.</summary>
 internal interface IEventStore : IEventWriter, IEventQuery, IAsyncDisposable;
+
+/// <summary>The storage refused the content of a write (not its own state): retrying the same rows
+/// will fail again. The group-commit writer retries each batch of a failed group alone, so only the
+/// batch that holds such content is refused (422 <c>storage_rejected</c>).</summary>
+internal sealed class StorageRejectedException(string reason, Exception? inner = null)
+    : Exception("The storage refused the content: " + reason, inner)
+{
+    /// <summary>The store's reason, e.g. a PostgreSQL SQLSTATE; never the content.</summary>
+    public string Reason { get; } = reason;
+}

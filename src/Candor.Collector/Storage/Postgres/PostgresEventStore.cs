@@ -162,8 +162,19 @@ internal sealed class PostgresEventStore : IEventStore
                 // Another instance claimed overlapping ids in another order; the retry sees its commit.
                 await Task.Delay(10 * attempt, cancellationToken);
             }
+            catch (PostgresException ex) when (IsContentError(ex.SqlState))
+            {
+                // The rows themselves were refused (ingest validation should make this unreachable):
+                // the group-commit writer then retries each batch alone, so one bad batch fails alone.
+                throw new StorageRejectedException(ex.SqlState, ex);
+            }
         }
     }
+
+    /// <summary>Data exceptions (class 22: invalid byte sequences, untranslatable characters, values
+    /// out of range) and program limits (class 54: a value too large for an index row) come from what
+    /// was written, not from the database's state.</summary>
+    private static bool IsContentError(string sqlState) => sqlState.StartsWith("22", StringComparison.Ordinal) || sqlState.StartsWith("54", StringComparison.Ordinal);
 
     private async Task<bool[]> WriteOnceAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
