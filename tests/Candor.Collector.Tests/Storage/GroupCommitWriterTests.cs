@@ -101,6 +101,28 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AGroupRefusedForOneBatchsContentIsSplitSoOnlyThatBatchFails()
+    {
+        var poisoned = EventStoreContract.Record("acme");
+        var refusing = new RefusingWriter(_store, poisoned.Id);
+        var writer = new GroupCommitWriter(refusing, new CollectorOptions(), NullLogger<GroupCommitWriter>.Instance);
+        var good = Enumerable.Range(0, 6).Select(_ => Request(5)).ToList();
+        var bad = new WriteRequest([poisoned], []);
+        foreach (var request in good.Take(3).Append(bad).Concat(good.Skip(3)))
+        {
+            Assert.True(writer.TryEnqueue(request)); // queued before the writer starts: one group
+        }
+
+        await writer.StartAsync(CancellationToken.None);
+        await Task.WhenAll(good.Select(r => r.Committed));
+        await Assert.ThrowsAsync<StorageRejectedException>(() => bad.Committed);
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal([31, 1], refusing.Refusals); // the whole group first, then the bad batch alone
+        Assert.Equal(30, (await _store.ReadRecentAsync("acme", 1000, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task AStoppedWriterMakesTheIngestEndpointAnswer503WithRetryAfter()
     {
         await using var collector = await TestCollector.StartAsync();
@@ -117,6 +139,28 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
 
     private static WriteRequest Request(int events) =>
         new([.. Enumerable.Range(0, events).Select(_ => EventStoreContract.Record("acme"))], []);
+
+    /// <summary>The real store, refusing (as PostgreSQL refuses content) any group holding one event.</summary>
+    private sealed class RefusingWriter(IEventWriter inner, Guid refused) : IEventWriter
+    {
+        /// <summary>How many events each refused write held.</summary>
+        public List<int> Refusals { get; } = [];
+
+        public int ConcurrentWrites => 1;
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
+        {
+            if (events.Any(e => e.Id == refused))
+            {
+                Refusals.Add(events.Count);
+                throw new StorageRejectedException("22021");
+            }
+
+            return inner.WriteAsync(events, quarantine, cancellationToken);
+        }
+    }
 
     /// <summary>The real store behind a gate that holds the first commit until released.</summary>
     private sealed class GatedWriter(IEventWriter inner) : IEventWriter
