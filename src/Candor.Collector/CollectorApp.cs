@@ -50,6 +50,8 @@ internal static class CollectorApp
         builder.Services.AddSingleton<IpPseudonymizer>();
         builder.Services.AddSingleton<ClientAddressEnricher>();
         builder.Services.AddSingleton<GroupCommitWriter>();
+        builder.Services.AddSingleton<LargeBodyGate>();
+        builder.Services.AddHostedService<Operations.MemoryTrimmer>();
         // Start order: storage, schemas, writer. Stop order is the reverse, and the writer drains
         // everything it accepted before the store is disposed.
         builder.Services.AddHostedService<StorageInitializer>();

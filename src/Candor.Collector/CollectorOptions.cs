@@ -95,6 +95,23 @@ internal sealed class CollectorOptions
     /// Default: 1024.</summary>
     public int MinBodyBytesPerSecond { get; set; } = 1024;
 
+    /// <summary>How often the collector checks whether to give memory back to the operating system
+    /// after a burst (Operations/MemoryTrimmer.cs); <c>0</c> never. Default: 10 seconds.</summary>
+    public TimeSpan MemoryTrimInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The GC-committed memory above which a check gives memory back, in DuckDB's size
+    /// notation. Default: <c>96MB</c> (ordinary full-rate ingest stays under it).</summary>
+    public string MemoryTrimAbove { get; set; } = "96MB";
+
+    /// <summary><see cref="MemoryTrimAbove"/> in bytes (valid options only).</summary>
+    public long MemoryTrimAboveBytes => SizeInBytes(MemoryTrimAbove) ?? 0;
+
+    /// <summary>How many request bodies larger than 256 KB (decompressed) are parsed and validated at
+    /// once; others wait up to 5 seconds, then are answered 503 <c>overloaded</c> with <c>Retry-After</c>.
+    /// Real batches are a few kilobytes; this bounds what abusive megabyte bodies can hold in memory.
+    /// Default: 4.</summary>
+    public int MaxLargeBodies { get; set; } = 4;
+
     /// <summary>How many batches may wait for the writer; beyond that the collector answers 503 with
     /// <c>Retry-After</c>. Default: 256.</summary>
     public int IngestQueueCapacity { get; set; } = 256;
@@ -175,6 +192,11 @@ internal sealed class CollectorOptions
         if (MaxStringLength < 16 || QuarantineEventChars < 256 || IngestQueueCapacity < 1 || MaxEventsPerCommit < 1000)
         {
             errors.Add("Candor:MaxStringLength must be at least 16, QuarantineEventChars at least 256, IngestQueueCapacity at least 1 and MaxEventsPerCommit at least 1000.");
+        }
+
+        if (MemoryTrimInterval < TimeSpan.Zero || SizeInBytes(MemoryTrimAbove) is null || MaxLargeBodies < 1)
+        {
+            errors.Add($"Candor:MemoryTrimInterval must not be negative, Candor:MemoryTrimAbove must be a size such as 96MB (not '{MemoryTrimAbove}') and Candor:MaxLargeBodies at least 1.");
         }
 
         if (MaxBodyReadTime <= TimeSpan.Zero || MinBodyBytesPerSecond < 0)

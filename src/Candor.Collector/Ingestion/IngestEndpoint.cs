@@ -39,12 +39,12 @@ internal static partial class IngestEndpoint
 
     private static async Task<IResult> HandleAsync(
         HttpContext http, Credentials credentials, EventValidator validator, GroupCommitWriter writer, ClientAddressEnricher enricher,
-        TimeProvider time, CollectorOptions options, ILoggerFactory loggers)
+        TimeProvider time, CollectorOptions options, ILoggerFactory loggers, LargeBodyGate gate)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            return await IngestAsync(http, credentials, validator, writer, enricher, time, options, loggers);
+            return await IngestAsync(http, credentials, validator, writer, enricher, time, options, loggers, gate);
         }
         finally
         {
@@ -54,7 +54,7 @@ internal static partial class IngestEndpoint
 
     private static async Task<IResult> IngestAsync(
         HttpContext http, Credentials credentials, EventValidator validator, GroupCommitWriter writer, ClientAddressEnricher enricher,
-        TimeProvider time, CollectorOptions options, ILoggerFactory loggers)
+        TimeProvider time, CollectorOptions options, ILoggerFactory loggers, LargeBodyGate gate)
     {
         var writeKey = http.Request.Headers[ProtocolConstants.WriteKeyHeader].ToString();
         if (string.IsNullOrEmpty(writeKey))
@@ -75,6 +75,16 @@ internal static partial class IngestEndpoint
             {
                 return bodyError;
             }
+
+            if (await gate.EnterAsync(body.Bytes.Length, http.RequestAborted) is not { } slot)
+            {
+                CollectorMetrics.RequestsRefused.WithLabels(ErrorCodes.Overloaded).Inc();
+                http.Response.Headers.RetryAfter = "1";
+                return Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Overloaded, "The collector is busy with other large bodies; retry after the Retry-After delay.");
+            }
+
+            // Held until the answer is sent: the batch's objects live that long.
+            http.Response.RegisterForDispose(slot);
 
             if (!Utf8.IsValid(body.Bytes.Span))
             {
