@@ -222,8 +222,13 @@ internal static partial class IngestEndpoint
         }
 
         var product = batch.Context.Product;
-        CollectorMetrics.Accepted.WithLabels(product).Inc(response.Accepted);
-        CollectorMetrics.Duplicates.WithLabels(product).Inc(response.Duplicates);
+        // Only products with accepted events get a series: accepting needs a schema the operator
+        // registered, so a development key (any product) cannot mint label values.
+        if (response.Accepted + response.Duplicates > 0)
+        {
+            CollectorMetrics.Accepted.WithLabels(product).Inc(response.Accepted);
+            CollectorMetrics.Duplicates.WithLabels(product).Inc(response.Duplicates);
+        }
         LogStored(loggers.CreateLogger(typeof(IngestEndpoint)), product, response.Accepted, response.Duplicates, response.Rejected);
 
         if (response.Accepted + response.Duplicates == 0)
