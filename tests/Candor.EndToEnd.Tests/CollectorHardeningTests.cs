@@ -134,7 +134,7 @@ public sealed class CollectorHardeningTests
 
         // An analytics filter holding U+0000.
         using var admin = collector.CreateAdminClient();
-        foreach (var path in new[] { "/v1/analytics/summary?product=acme&version=a%00b", "/v1/admin/events?product=ac%00me" })
+        foreach (var path in new[] { "/v1/admin/analytics/summary?product=acme&version=a%00b", "/v1/admin/events?product=ac%00me" })
         {
             using var response = await admin.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
