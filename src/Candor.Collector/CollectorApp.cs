@@ -4,6 +4,7 @@ using Candor.Collector.Enrichment;
 using Candor.Collector.Analytics;
 using Candor.Collector.Dashboard;
 using Candor.Collector.Ingestion;
+using Candor.Collector.Operations;
 using Candor.Collector.Schemas;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
@@ -64,6 +65,10 @@ internal static class CollectorApp
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
 
         var app = builder.Build();
+        // Outermost, so that whatever fails further in is answered with an error body, with the
+        // security headers too.
+        app.UseErrorAnswers();
+        app.UseSecurityHeaders();
         if (options.TrustedProxies.Count > 0)
         {
             // Only with proxies configured: with both known lists empty the middleware trusts every peer.
