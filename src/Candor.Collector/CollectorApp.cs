@@ -63,6 +63,7 @@ internal static class CollectorApp
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
+        builder.Services.AddCollectorRateLimits(options.RateLimits);
 
         var app = builder.Build();
         // Outermost, so that whatever fails further in is answered with an error body, with the
@@ -75,7 +76,12 @@ internal static class CollectorApp
             app.UseForwardedHeaders();
         }
 
-        IngestEndpoint.Map(app, options);
+        // Routing after the forwarded headers, so the rate limits see the client's address.
+        app.UseRouting();
+        app.UseRateLimiter();
+
+        // The ingest endpoints (events, discard) under the ingest rate limit.
+        IngestEndpoint.Map(app.MapGroup("").RequireIngestRateLimit(options.RateLimits), options);
         AdminEndpoints.Map(app);
         AnalyticsEndpoints.Map(app);
 
