@@ -25,9 +25,11 @@ dotnet build -c Release bench/Candor.LoadGenerator -nologo -clp:ErrorsOnly -v:qu
 data=$(mktemp -d /tmp/candor-load-XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=wk_load_0123456789abcdef
+# The load generator is one write key from one address at 100k+ events/s, which the ingest rate limit
+# (100 requests/s per key and address by default) exists to refuse: it is turned off here.
 args=(--urls "http://127.0.0.1:$port" --Candor:DataDirectory="$data" --Candor:AdminToken=adm_load_0123456789abcdef
   --Candor:Products:acme:WriteKey=$key --Candor:SchemaDirectory=samples/Acme.Cli/schemas
-  --Candor:EnableDiscardEndpoint=true --Logging:LogLevel:Default=Warning)
+  --Candor:EnableDiscardEndpoint=true --Candor:RateLimits:IngestRequestsPerSecond=0 --Logging:LogLevel:Default=Warning)
 # shellcheck disable=SC2206
 args+=(${CANDOR_LOAD_ARGS:-})
 cleanup_pg() { :; }

@@ -4,6 +4,7 @@ using Candor.Collector.Enrichment;
 using Candor.Collector.Analytics;
 using Candor.Collector.Dashboard;
 using Candor.Collector.Ingestion;
+using Candor.Collector.Operations;
 using Candor.Collector.Schemas;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
@@ -64,15 +65,25 @@ internal static class CollectorApp
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
+        builder.Services.AddCollectorRateLimits(options.RateLimits);
 
         var app = builder.Build();
+        // Outermost, so that whatever fails further in is answered with an error body, with the
+        // security headers too.
+        app.UseErrorAnswers();
+        app.UseSecurityHeaders();
         if (options.TrustedProxies.Count > 0)
         {
             // Only with proxies configured: with both known lists empty the middleware trusts every peer.
             app.UseForwardedHeaders();
         }
 
-        IngestEndpoint.Map(app, options);
+        // Routing after the forwarded headers, so the rate limits see the client's address.
+        app.UseRouting();
+        app.UseRateLimiter();
+
+        // The ingest endpoints (events, discard) under the ingest rate limit.
+        IngestEndpoint.Map(app.MapGroup("").RequireIngestRateLimit(options.RateLimits), options);
         AdminEndpoints.Map(app);
         AnalyticsEndpoints.Map(app);
 

@@ -127,6 +127,10 @@ internal sealed class CollectorOptions
     /// the load generator's baseline. Default: <see langword="false"/>.</summary>
     public bool EnableDiscardEndpoint { get; set; }
 
+    /// <summary>Per-client request limits (<c>Candor:RateLimits:*</c>); see <see cref="Security.RateLimitOptions"/>
+    /// for each limit and its default.</summary>
+    public Security.RateLimitOptions RateLimits { get; set; } = new();
+
     public string ResolvedDatabasePath =>
         string.IsNullOrWhiteSpace(DatabasePath) ? Path.Combine(DataDirectory, "candor.duckdb") : DatabasePath;
 
@@ -213,6 +217,8 @@ internal sealed class CollectorOptions
         {
             errors.Add("Candor:AdminToken must be at least 16 characters.");
         }
+
+        errors.AddRange(RateLimits.Validate());
 
         return errors;
     }

@@ -36,6 +36,23 @@ public static class ErrorCodes
     /// <summary>The collector is overloaded; retry after the <c>Retry-After</c> delay (429/503).</summary>
     public const string Overloaded = "overloaded";
 
+    /// <summary>Too many requests from one client: ingest requests per write key and address, or
+    /// failed admin-token checks per address. Retry after the <c>Retry-After</c> delay (429).</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>No endpoint at this path (404).</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The path exists, but not for this HTTP method (405).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>The request could not be read as HTTP, e.g. a malformed chunked body (400, or the
+    /// status the server chose).</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>The collector failed unexpectedly; the body's <c>request_id</c> finds the logged cause (500).</summary>
+    public const string InternalError = "internal_error";
+
     /// <summary>The JSON nests deeper than allowed (400).</summary>
     public const string NestingTooDeep = "nesting_too_deep";
 

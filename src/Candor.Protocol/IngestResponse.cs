@@ -43,4 +43,7 @@ public sealed class ErrorResponse
 
     /// <summary>Per-event results when the request was a batch whose events were all refused.</summary>
     public IList<EventResult>? Results { get; init; }
+
+    /// <summary>For <c>internal_error</c>: the id under which the collector logged the failure.</summary>
+    public string? RequestId { get; init; }
 }

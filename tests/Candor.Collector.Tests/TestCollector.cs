@@ -34,7 +34,8 @@ internal sealed class TestCollector : IAsyncDisposable
     public static string SampleSchemas => Path.Combine(RepositoryPaths.Root, "samples", "Acme.Cli", "schemas");
 
     public static async Task<TestCollector> StartAsync(
-        string? dataDirectory = null, bool configureKeys = true, IEnumerable<string>? settings = null, string? schemaDirectory = null)
+        string? dataDirectory = null, bool configureKeys = true, IEnumerable<string>? settings = null, string? schemaDirectory = null,
+        Action<WebApplication>? beforeStart = null)
     {
         var collector = new TestCollector(dataDirectory ?? new TemporaryDirectory("candor-collector").Path, dataDirectory is null);
         List<string> args = ["--urls", "http://127.0.0.1:0", $"--Candor:DataDirectory={collector.DataDirectory}", "--Logging:LogLevel:Default=Warning",
@@ -47,6 +48,7 @@ internal sealed class TestCollector : IAsyncDisposable
         }
 
         collector._app = CollectorApp.Build([.. args]);
+        beforeStart?.Invoke(collector._app);
         await collector._app.StartAsync();
         var address = collector._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         collector.Http = new HttpClient { BaseAddress = new Uri(address) };

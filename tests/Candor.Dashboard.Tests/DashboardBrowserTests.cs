@@ -24,8 +24,11 @@ public sealed class DashboardBrowserTests
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
         var scriptErrors = new List<string>();
         page.PageError += (_, error) => scriptErrors.Add(error);
+        var policyMessages = WatchContentSecurityPolicy(page);
+        await page.AddInitScriptAsync(RecordViolations);
 
-        await page.GotoAsync(collector.BaseAddress.ToString());
+        var loaded = await page.GotoAsync(collector.BaseAddress.ToString());
+        Assert.Contains("frame-ancestors 'none'", await loaded!.HeaderValueAsync("content-security-policy"), StringComparison.Ordinal);
 
         // A wrong token is refused.
         await page.FillAsync("#token", "adm_wrong_0123456789abcdef");
@@ -67,6 +70,57 @@ public sealed class DashboardBrowserTests
 
         Assert.Empty(scriptErrors);
         Assert.True(new FileInfo(screenshot).Length > 10_000);
+
+        // Everything above ran under the page's Content-Security-Policy without one violation...
+        Assert.Empty(await page.EvaluateAsync<string[]>("() => window.candorPolicyViolations"));
+        Assert.Empty(policyMessages);
+        // ...and the watch is real: an inline style, which the policy forbids, is reported.
+        await page.EvaluateAsync("() => { const style = document.createElement('style'); style.textContent = 'body { color: red }'; document.head.append(style); }");
+        await page.WaitForFunctionAsync("() => window.candorPolicyViolations.some(v => v.startsWith('style-src'))");
+    }
+
+    [Fact]
+    public async Task AnotherPageCannotShowTheDashboardInAFrame()
+    {
+        using var data = new TemporaryDirectory("candor-dashboard");
+        await using var collector = await CollectorProcess.StartAsync(data.Path);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        // The health answer (JSON, no framing rule) is the control: framing the collector works, only
+        // the dashboard refuses it. Setting the content waits for both frames to finish loading.
+        await page.SetContentAsync($"""
+            <iframe id="dashboard" src="{collector.BaseAddress}"></iframe>
+            <iframe id="health" src="{collector.BaseAddress}healthz"></iframe>
+            """);
+
+        await Assertions.Expect(page.FrameLocator("#health").Locator("body")).ToContainTextAsync("ok");
+        Assert.Equal(0, await page.FrameLocator("#dashboard").Locator("#signin-form").CountAsync());
+    }
+
+    /// <summary>Runs in every document before its own scripts: keeps each Content-Security-Policy
+    /// violation the browser reports, as "directive blocked-uri".</summary>
+    private const string RecordViolations = """
+        window.candorPolicyViolations = [];
+        document.addEventListener("securitypolicyviolation", (e) => window.candorPolicyViolations.push(e.violatedDirective + " " + e.blockedURI));
+        """;
+
+    /// <summary>Console messages about the Content-Security-Policy (Chromium logs each refusal there too).</summary>
+    private static List<string> WatchContentSecurityPolicy(IPage page)
+    {
+        var messages = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (messages)
+                {
+                    messages.Add(message.Text);
+                }
+            }
+        };
+        return messages;
     }
 
     private static async Task ApplyAsync(IPage page)

@@ -37,4 +37,9 @@ internal static class CollectorMetrics
     public static readonly Histogram CommitEvents = Metrics.CreateHistogram(
         "candor_commit_events", "Events (stored or quarantined) per group commit.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 4, 9) });
+
+    /// <summary>Requests answered 429 by a rate limit, by limit; never labelled with the client's
+    /// address or key, which would put them in every scrape.</summary>
+    public static readonly Counter RateLimited = Metrics.CreateCounter(
+        "candor_rate_limited_total", "Requests answered 429 by a rate limit: scope ingest (per write key and address) or admin (failed admin tokens per address).", "scope");
 }
