@@ -67,7 +67,8 @@ public sealed class CommandTrackingTests
             .Integer("exit_code", "The exit code.", required: true)
             .Integer("duration_ms", "The duration.", minimum: 0, required: true)
             .String("arguments", "The masked arguments.", maxLength: 500));
-        var options = new CandorOptions { ProductName = "acme", Catalog = catalog };
+        // The whole budget: on a loaded machine the default 200 ms can pass before the log is written.
+        var options = new CandorOptions { ProductName = "acme", Catalog = catalog, FlushBudget = TimeSpan.FromSeconds(10) };
         using var environment = new FakeEnvironment();
         environment.Variables["ACME_TELEMETRY"] = "local";
         using (var client = CandorClient.CreateInEnvironment(options, environment, TimeProvider.System))
