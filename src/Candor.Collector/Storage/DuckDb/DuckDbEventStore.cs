@@ -17,43 +17,6 @@ namespace Candor.Collector.Storage.DuckDb;
 /// </summary>
 internal sealed class DuckDbEventStore : IEventStore
 {
-    private const string Columns =
-        "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
-        "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties, country, region, ip_pseudonym";
-
-    private const string EventColumnsDdl = """
-                product VARCHAR NOT NULL,
-                event_id UUID NOT NULL,
-                name VARCHAR NOT NULL,
-                schema_version VARCHAR,
-                event_time TIMESTAMP NOT NULL,
-                received_at TIMESTAMP NOT NULL,
-                install_id UUID,
-                session_id UUID,
-                project_id VARCHAR,
-                user_id VARCHAR,
-                product_version VARCHAR,
-                initial_version VARCHAR,
-                sdk_version VARCHAR,
-                runtime_version VARCHAR,
-                os_family VARCHAR,
-                os_version VARCHAR,
-                kernel_release VARCHAR,
-                architecture VARCHAR,
-                ci BOOLEAN,
-                ci_name VARCHAR,
-                properties VARCHAR,
-                country VARCHAR,
-                region VARCHAR,
-                ip_pseudonym VARCHAR,
-                subject VARCHAR,
-                duration_ms DOUBLE,
-                failed BOOLEAN,
-                error_code VARCHAR,
-                install_seq INTEGER
-        """;
-
     private readonly DuckDBConnection _writer;
     private readonly DuckDBConnection _reader;
     private readonly SemaphoreSlim _readGate = new(1, 1);
@@ -182,29 +145,7 @@ internal sealed class DuckDbEventStore : IEventStore
         var backstop = _checkpointWalBytes > 0 ? Math.Max(1, (_checkpointWalBytes * 4) >> 20) : 256;
         await ExecuteAsync(_writer, $"SET checkpoint_threshold = '{backstop}MB'", cancellationToken);
         var numbered = await HasInstallNumbersAsync(cancellationToken);
-        await ExecuteAsync(_writer, $"""
-            CREATE TABLE IF NOT EXISTS events (
-            {EventColumnsDdl}
-            );
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS country VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS region VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS ip_pseudonym VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS subject VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS duration_ms DOUBLE;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS failed BOOLEAN;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code VARCHAR;
-            CREATE TABLE IF NOT EXISTS install_numbers (product VARCHAR NOT NULL, install_id UUID NOT NULL, seq INTEGER NOT NULL, first_seen TIMESTAMP NOT NULL);
-            CREATE TABLE IF NOT EXISTS quarantine (
-                product VARCHAR NOT NULL,
-                event_id UUID,
-                reason_code VARCHAR NOT NULL,
-                message VARCHAR NOT NULL,
-                schema_ref VARCHAR,
-                received_at TIMESTAMP NOT NULL,
-                event_json VARCHAR NOT NULL
-            );
-            CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product VARCHAR NOT NULL, event_id UUID NOT NULL);
-            """, cancellationToken);
+        await ExecuteAsync(_writer, DuckDbSchema.CreateTables, cancellationToken);
         if (!numbered)
         {
             await NumberInstallsAsync(cancellationToken);
@@ -955,18 +896,7 @@ internal sealed class DuckDbEventStore : IEventStore
         await _readGate.WaitAsync(cancellationToken);
         try
         {
-            using var command = _reader.CreateCommand();
-            command.CommandText = $"SELECT {Columns} FROM events WHERE product = $1 ORDER BY received_at DESC, event_id DESC LIMIT $2";
-            Add(command, product);
-            Add(command, limit);
-            var list = new List<StoredEvent>();
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(ReadEvent(reader));
-            }
-
-            return list;
+            return await DuckDbNewestRows.EventsAsync(_reader, product, limit, cancellationToken);
         }
         finally
         {
@@ -980,18 +910,7 @@ internal sealed class DuckDbEventStore : IEventStore
         await _readGate.WaitAsync(cancellationToken);
         try
         {
-            using var command = _reader.CreateCommand();
-            command.CommandText = $"SELECT {QuarantineRecord.Columns} FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2";
-            Add(command, product);
-            Add(command, limit);
-            var list = new List<QuarantineRecord>();
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(QuarantineRecord.Read(reader));
-            }
-
-            return list;
+            return await DuckDbNewestRows.QuarantineAsync(_reader, product, limit, cancellationToken);
         }
         finally
         {
