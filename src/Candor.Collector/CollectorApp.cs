@@ -40,9 +40,10 @@ internal static class CollectorApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(credentials);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IEventStore>(_ => options.IsPostgres
+        builder.Services.AddSingleton<IEventStore>(s => options.IsPostgres
             ? new PostgresEventStore(options.ConnectionString!, options.PostgresWriters)
-            : new DuckDbEventStore(options.ResolvedDatabasePath, options.DuckDbMemoryLimit, checkpointWalBytes: options.DuckDbCheckpointBytes));
+            : new DuckDbEventStore(options.ResolvedDatabasePath, options.DuckDbMemoryLimit, checkpointWalBytes: options.DuckDbCheckpointBytes,
+                bounds: new JournalBounds(options.MaxStringLength, options.QuarantineEventChars), logger: s.GetRequiredService<ILogger<DuckDbEventStore>>()));
         builder.Services.AddSingleton<IEventWriter>(s => s.GetRequiredService<IEventStore>());
         builder.Services.AddSingleton<IEventQuery>(s => s.GetRequiredService<IEventStore>());
         builder.Services.AddSingleton<SchemaRegistry>();

@@ -26,6 +26,17 @@ internal static class CollectorMetrics
     public static readonly Gauge PendingEvents = Metrics.CreateGauge(
         "candor_duckdb_pending_events", "Events acknowledged from the DuckDB store's journal and not yet applied to the database.");
 
+    public static readonly Counter JournalRecordsSkipped = Metrics.CreateCounter(
+        "candor_journal_records_skipped_total",
+        "Records of the DuckDB store's journal that could not be read and were skipped, by reason: torn_tail (cut short by a crash, never acknowledged), checksum, bad_header, unreadable.",
+        "reason");
+
+    public static readonly Counter JournalStringsTruncated = Metrics.CreateCounter(
+        "candor_journal_strings_truncated_total", "Strings longer than the DuckDB store's bounds, cut as they were read back from its journal.");
+
+    public static readonly Counter StorageRejected = Metrics.CreateCounter(
+        "candor_storage_rejected_total", "Acknowledged events the DuckDB store could not store as they were and quarantined as storage_rejected.");
+
     public static readonly Histogram RequestDuration = Metrics.CreateHistogram(
         "candor_ingest_request_duration_seconds", "Time from reading an ingest request to answering it.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });

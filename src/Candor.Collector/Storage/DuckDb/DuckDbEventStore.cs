@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Candor.Protocol;
 using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Candor.Collector.Storage.DuckDb;
 
@@ -17,43 +18,6 @@ namespace Candor.Collector.Storage.DuckDb;
 /// </summary>
 internal sealed class DuckDbEventStore : IEventStore
 {
-    private const string Columns =
-        "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
-        "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties, country, region, ip_pseudonym";
-
-    private const string EventColumnsDdl = """
-                product VARCHAR NOT NULL,
-                event_id UUID NOT NULL,
-                name VARCHAR NOT NULL,
-                schema_version VARCHAR,
-                event_time TIMESTAMP NOT NULL,
-                received_at TIMESTAMP NOT NULL,
-                install_id UUID,
-                session_id UUID,
-                project_id VARCHAR,
-                user_id VARCHAR,
-                product_version VARCHAR,
-                initial_version VARCHAR,
-                sdk_version VARCHAR,
-                runtime_version VARCHAR,
-                os_family VARCHAR,
-                os_version VARCHAR,
-                kernel_release VARCHAR,
-                architecture VARCHAR,
-                ci BOOLEAN,
-                ci_name VARCHAR,
-                properties VARCHAR,
-                country VARCHAR,
-                region VARCHAR,
-                ip_pseudonym VARCHAR,
-                subject VARCHAR,
-                duration_ms DOUBLE,
-                failed BOOLEAN,
-                error_code VARCHAR,
-                install_seq INTEGER
-        """;
-
     private readonly DuckDBConnection _writer;
     private readonly DuckDBConnection _reader;
     private readonly SemaphoreSlim _readGate = new(1, 1);
@@ -77,8 +41,10 @@ internal sealed class DuckDbEventStore : IEventStore
     private readonly Lock _sync = new();
     private readonly Queue<Segment> _segments = new(); // _sync: journal files not yet applied and deleted, oldest first
     private readonly HashSet<(string, Guid)> _pending = []; // _sync: ids journaled and not yet applied
-    private long _accepted; // groups journaled (written under _sync)
-    private long _applied; // groups applied (under _sync)
+    // Journal bytes written and flushed, and read and applied, over every file (written under _sync): byte
+    // counts rather than groups, since the reader may skip what it cannot read and a group may span records.
+    private long _accepted;
+    private long _applied;
     private TaskCompletionSource _progress = NewProgress(); // _sync: completed whenever the applier commits
     private readonly ManualResetEventSlim _wake = new(false);
     private Segment? _segment; // the writer's current journal file
@@ -110,6 +76,16 @@ internal sealed class DuckDbEventStore : IEventStore
     /// fixed cost (≈ 4.7 ms here) is small per event, small enough to hold few events in memory.</summary>
     private const int ApplyChunkEvents = 5_000;
 
+    /// <summary>How many journal bytes the applier commits at once, whatever the events' size: what
+    /// DuckDB holds for one commit stays well inside its memory limit (journal records are about 1 MB).</summary>
+    private const long ApplyChunkBytes = 8L << 20;
+
+    /// <summary>How many times a chunk fails as a whole before it is applied part by part (<see cref="ApplySplitter"/>).</summary>
+    private const int SplitAfterFailures = 3;
+
+    private readonly JournalBounds _bounds;
+    private readonly ApplySplitter _splitter;
+
     private readonly long _segmentBytes;
 
     /// <summary>How long a group waits for room in the journal, and a read for the applier, before
@@ -136,8 +112,11 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>A test's hold on the next checkpoint: it starts when this task completes.</summary>
     internal Task? CheckpointGate { get; set; }
 
-    /// <summary>A test's fault: called before each chunk the applier commits (throw to fail it).</summary>
+    /// <summary>A test's fault: called before each commit of the applier, of a chunk or part of one (throw to fail it).</summary>
     internal Action? BeforeApply { get; set; }
+
+    /// <summary>What could not be taken from the journal as written: skipped, cut, quarantined.</summary>
+    internal JournalDiagnostics Journal { get; }
 
     /// <param name="databasePath">The DuckDB file.</param>
     /// <param name="memoryLimit">DuckDB's memory_limit.</param>
@@ -146,9 +125,15 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <param name="checkpointWalBytes">The WAL size at which the store checkpoints (128 MB: a checkpoint
     /// about every 10 s at 50k events/s, each taking about 1–2 s on two cores); 0 leaves it to DuckDB.</param>
     /// <param name="journalSegmentBytes">The size past which the journal moves to a new file (applied files are deleted).</param>
+    /// <param name="bounds">The longest strings taken from the journal (<see cref="JournalBounds.Default"/>: ingest's defaults).</param>
+    /// <param name="logger">Where skipped journal records and refused rows are reported.</param>
     public DuckDbEventStore(
-        string databasePath, string memoryLimit = "48MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20, long journalSegmentBytes = 64L << 20)
+        string databasePath, string memoryLimit = "48MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20, long journalSegmentBytes = 64L << 20,
+        JournalBounds? bounds = null, ILogger<DuckDbEventStore>? logger = null)
     {
+        _bounds = bounds ?? JournalBounds.Default;
+        Journal = new JournalDiagnostics(logger ?? (ILogger)NullLogger.Instance);
+        _splitter = new ApplySplitter(_bounds, Journal);
         _segmentBytes = journalSegmentBytes;
         _memoryLimit = memoryLimit;
         _recentIdCapacity = recentIdCapacity;
@@ -182,29 +167,7 @@ internal sealed class DuckDbEventStore : IEventStore
         var backstop = _checkpointWalBytes > 0 ? Math.Max(1, (_checkpointWalBytes * 4) >> 20) : 256;
         await ExecuteAsync(_writer, $"SET checkpoint_threshold = '{backstop}MB'", cancellationToken);
         var numbered = await HasInstallNumbersAsync(cancellationToken);
-        await ExecuteAsync(_writer, $"""
-            CREATE TABLE IF NOT EXISTS events (
-            {EventColumnsDdl}
-            );
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS country VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS region VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS ip_pseudonym VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS subject VARCHAR;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS duration_ms DOUBLE;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS failed BOOLEAN;
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code VARCHAR;
-            CREATE TABLE IF NOT EXISTS install_numbers (product VARCHAR NOT NULL, install_id UUID NOT NULL, seq INTEGER NOT NULL, first_seen TIMESTAMP NOT NULL);
-            CREATE TABLE IF NOT EXISTS quarantine (
-                product VARCHAR NOT NULL,
-                event_id UUID,
-                reason_code VARCHAR NOT NULL,
-                message VARCHAR NOT NULL,
-                schema_ref VARCHAR,
-                received_at TIMESTAMP NOT NULL,
-                event_json VARCHAR NOT NULL
-            );
-            CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product VARCHAR NOT NULL, event_id UUID NOT NULL);
-            """, cancellationToken);
+        await ExecuteAsync(_writer, DuckDbSchema.CreateTables, cancellationToken);
         if (!numbered)
         {
             await NumberInstallsAsync(cancellationToken);
@@ -219,19 +182,32 @@ internal sealed class DuckDbEventStore : IEventStore
     }
 
     /// <summary>Journal files a crash (or a failing disk at shutdown) left: acknowledged groups, maybe
-    /// not all stored. Applied in order through the full dedup, then deleted.</summary>
+    /// not all stored. Applied in order through the full dedup, then deleted. What cannot be read is
+    /// skipped and reported; a chunk DuckDB refuses is applied part by part (<see cref="ApplySplitter"/>),
+    /// so no journal content keeps the store from opening.</summary>
     private async Task ApplyLeftJournalsAsync(CancellationToken cancellationToken)
     {
         foreach (var path in JournalFiles(_journalPath))
         {
-            using (var reader = new IngestJournal.Reader(path))
+            using (var reader = new IngestJournal.Reader(path, _bounds))
             {
                 while (!reader.AtEnd)
                 {
-                    var chunk = reader.ReadChunk(ApplyChunkEvents);
-                    if (chunk.Events.Count + chunk.Quarantine.Count > 0)
+                    var chunk = Journal.Read(reader.ReadChunk(ApplyChunkEvents, ApplyChunkBytes));
+                    if (chunk.Events.Count + chunk.Quarantine.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    try
                     {
                         await CommitAsync(chunk.Events, chunk.Quarantine, cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // Nothing else is waiting at open: part by part at once (each part deduplicated again).
+                        DuckDbStoreLog.Splitting(Journal.Logger, ex, 1);
+                        await _splitter.ApplyAsync(chunk, (events, quarantine) => CommitAsync(events, quarantine, cancellationToken));
                     }
                 }
             }
@@ -314,8 +290,8 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>
     /// Accepts a group: finds its duplicates, appends the rest to the journal, flushes it to disk and
     /// returns — the group is durable and will be applied. The applier thread commits the journal's
-    /// groups to DuckDB behind the answers, in chunks of <see cref="ApplyChunkEvents"/>, and runs the
-    /// checkpoints, so neither a commit nor a checkpoint holds up a request. Duplicates are those of
+    /// groups to DuckDB behind the answers, in chunks of <see cref="ApplyChunkEvents"/> (or
+    /// <see cref="ApplyChunkBytes"/>), and runs the checkpoints, so neither a commit nor a checkpoint holds up a request. Duplicates are those of
     /// an earlier event in the group, of an event journaled and not yet applied, or of one stored:
     /// the recent-id filter clears fresh ids, and the rest are looked up on the reader's connection
     /// (a checkpoint does not block it). Reads through this store and its analytics first wait for
@@ -370,8 +346,9 @@ internal sealed class DuckDbEventStore : IEventStore
                 _pending.Add((e.Product, e.Id));
             }
 
-            _accepted++;
-            Volatile.Write(ref segment.Durable, segment.Journal.Length);
+            var durable = segment.Journal.Length;
+            _accepted += durable - segment.Durable;
+            Volatile.Write(ref segment.Durable, durable);
             Operations.CollectorMetrics.PendingEvents.Set(_pending.Count);
         }
 
@@ -477,15 +454,17 @@ internal sealed class DuckDbEventStore : IEventStore
     /// <summary>
     /// The applier: reads the journal's flushed groups, oldest first, and commits them to DuckDB in
     /// chunks; deletes each journal file once it is closed and applied; checkpoints when the WAL passes
-    /// its size. A failed commit is retried (the chunk is kept); groups keep being acknowledged from the
-    /// journal until <see cref="MaxPendingEvents"/>. Ends when the store is disposed and every journal
-    /// file is applied (or a commit keeps failing then: the files stay, and the next open applies them).
+    /// its size. A failed commit is retried (the chunk is kept), part by part after
+    /// <see cref="SplitAfterFailures"/> failures; groups keep being acknowledged from the journal until
+    /// <see cref="MaxPendingEvents"/>. Ends when the store is disposed and every journal file is applied
+    /// (or a commit keeps failing then: the files stay, and the next open applies them).
     /// </summary>
     private void RunApplier()
     {
         IngestJournal.Reader? reader = null; // on the oldest journal file
         IngestJournal.Chunk? chunk = null; // read and not yet committed: kept when a commit fails
         var failures = 0;
+        Exception? lastError = null;
         while (true)
         {
             _wake.Reset();
@@ -509,7 +488,12 @@ internal sealed class DuckDbEventStore : IEventStore
                     continue;
                 }
 
-                Apply(chunk);
+                if (failures == SplitAfterFailures && lastError is not null)
+                {
+                    DuckDbStoreLog.Splitting(Journal.Logger, lastError, failures);
+                }
+
+                Apply(chunk, split: failures >= SplitAfterFailures);
                 chunk = null;
                 failures = 0;
                 MaybeCheckpoint();
@@ -520,6 +504,7 @@ internal sealed class DuckDbEventStore : IEventStore
             {
                 _applyFailing = true;
                 LastApplyError = ex.Message;
+                lastError = ex;
                 if (++failures >= 3 && _stopping)
                 {
                     break; // the journal files stay, and the next open applies them
@@ -558,11 +543,11 @@ internal sealed class DuckDbEventStore : IEventStore
 
         var closed = segment.Closed; // read before the length: a closed file's length is final
         var durable = Volatile.Read(ref segment.Durable);
-        reader ??= new IngestJournal.Reader(segment.Path);
+        reader ??= new IngestJournal.Reader(segment.Path, _bounds);
         if (reader.Position < durable)
         {
-            var chunk = reader.ReadChunk(ApplyChunkEvents, durable);
-            return chunk.Groups > 0 ? chunk : throw new InvalidDataException($"{segment.Path} cannot be read at offset {reader.Position}.");
+            var chunk = Journal.Read(reader.ReadChunk(ApplyChunkEvents, ApplyChunkBytes, durable));
+            return chunk.Bytes > 0 ? chunk : throw new InvalidDataException($"{segment.Path} cannot be read at offset {reader.Position}.");
         }
 
         if (!closed)
@@ -599,20 +584,13 @@ internal sealed class DuckDbEventStore : IEventStore
     }
 
     /// <summary>Commits a chunk of journaled groups (their duplicates were settled when they were
-    /// journaled), then lets their ids go from the pending set: they are in the table now.</summary>
-    private void Apply(IngestJournal.Chunk chunk)
+    /// journaled), whole or (<paramref name="split"/>) part by part, then lets their ids go from the
+    /// pending set: they are in the table now.</summary>
+    private void Apply(IngestJournal.Chunk chunk, bool split)
     {
-        BeforeApply?.Invoke();
-        var installs = new InstallNumbers.GroupChanges();
-        try
+        if (chunk.Events.Count + chunk.Quarantine.Count > 0)
         {
-            WriteGroupAsync(chunk.Events, chunk.Quarantine, new bool[chunk.Events.Count], recent: null, installs, CancellationToken.None).GetAwaiter().GetResult();
-        }
-        catch
-        {
-            // Rolled back: what this chunk changed in the install numbers was not stored.
-            _installNumbers.Undo(installs);
-            throw;
+            (split ? _splitter.ApplyAsync(chunk, CommitJournaledAsync) : CommitJournaledAsync(chunk.Events, chunk.Quarantine)).GetAwaiter().GetResult();
         }
 
         _applyFailing = false;
@@ -623,10 +601,38 @@ internal sealed class DuckDbEventStore : IEventStore
                 _pending.Remove((e.Product, e.Id));
             }
 
-            _applied += chunk.Groups;
+            foreach (var key in chunk.Released)
+            {
+                _pending.Remove(key);
+            }
+
+            _applied += chunk.Bytes;
+            if (_applied == _accepted)
+            {
+                // All applied, so nothing is pending: also lets go of an id whose product was cut on reading.
+                _pending.Clear();
+            }
+
             _progress.SetResult();
             _progress = NewProgress();
             Operations.CollectorMetrics.PendingEvents.Set(_pending.Count);
+        }
+    }
+
+    /// <summary>Commits journaled events in one transaction, without looking for duplicates.</summary>
+    private async Task CommitJournaledAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine)
+    {
+        BeforeApply?.Invoke();
+        var installs = new InstallNumbers.GroupChanges();
+        try
+        {
+            await WriteGroupAsync(events, quarantine, new bool[events.Count], recent: null, installs, CancellationToken.None);
+        }
+        catch
+        {
+            // Rolled back: what this commit changed in the install numbers was not stored.
+            _installNumbers.Undo(installs);
+            throw;
         }
     }
 
@@ -955,18 +961,7 @@ internal sealed class DuckDbEventStore : IEventStore
         await _readGate.WaitAsync(cancellationToken);
         try
         {
-            using var command = _reader.CreateCommand();
-            command.CommandText = $"SELECT {Columns} FROM events WHERE product = $1 ORDER BY received_at DESC, event_id DESC LIMIT $2";
-            Add(command, product);
-            Add(command, limit);
-            var list = new List<StoredEvent>();
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(ReadEvent(reader));
-            }
-
-            return list;
+            return await DuckDbNewestRows.EventsAsync(_reader, product, limit, cancellationToken);
         }
         finally
         {
@@ -980,18 +975,7 @@ internal sealed class DuckDbEventStore : IEventStore
         await _readGate.WaitAsync(cancellationToken);
         try
         {
-            using var command = _reader.CreateCommand();
-            command.CommandText = $"SELECT {QuarantineRecord.Columns} FROM quarantine WHERE product = $1 ORDER BY received_at DESC LIMIT $2";
-            Add(command, product);
-            Add(command, limit);
-            var list = new List<QuarantineRecord>();
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(QuarantineRecord.Read(reader));
-            }
-
-            return list;
+            return await DuckDbNewestRows.QuarantineAsync(_reader, product, limit, cancellationToken);
         }
         finally
         {

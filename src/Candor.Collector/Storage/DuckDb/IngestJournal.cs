@@ -12,13 +12,15 @@ namespace Candor.Collector.Storage.DuckDb;
 /// harmless). The journal is kept in segments: the store starts a new file once one passes a size,
 /// and deletes each once it is applied.
 /// </summary>
-/// <remarks>Format: per group, a 4-byte length, then the group (<see cref="BinaryWriter"/> encoding):
-/// version 2 writes each distinct event context of the group once and refers to it from its events
-/// (version 1, which wrote it with every event, is still read). A group whose bytes are not all
-/// there was never acknowledged (the flush comes before the answer), so reading stops there.</remarks>
+/// <remarks>Format: version 3 (<see cref="JournalRecordFormat"/>) — a file header, then checksummed
+/// records; a large group spans several records. Files of versions 1 and 2 (no header: per group, a
+/// 4-byte length, then the group in <see cref="BinaryWriter"/> encoding; version 2 writes each distinct
+/// event context once, version 1 with every event) are still read. A group whose bytes are not all
+/// there was never acknowledged (the flush comes before the answer).</remarks>
 internal sealed class IngestJournal : IDisposable
 {
-    private const int Version = 2;
+    /// <summary>A buffer grown past this by one large group is let go after it, not kept for the collector's life.</summary>
+    private const int KeptBufferBytes = 4 << 20;
 
     private readonly FileStream _file;
     private readonly MemoryStream _buffer = new();
@@ -32,61 +34,123 @@ internal sealed class IngestJournal : IDisposable
     public long Length => _file.Position;
 
     /// <summary>Starts an empty journal at <paramref name="path"/>, replacing any file there.</summary>
-    public static IngestJournal Create(string path) =>
-        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None));
+    public static IngestJournal Create(string path)
+    {
+        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        try
+        {
+            file.Write(JournalRecordFormat.Magic);
+            file.Flush(flushToDisk: true);
+            return new IngestJournal(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 
-    /// <summary>Appends a group and flushes it to disk; returns once it is durable.</summary>
+    /// <summary>Whether a failed write could not be cut off: the store then refuses groups.</summary>
+    public bool Broken { get; private set; }
+
+    /// <summary>Appends a group and flushes it to disk; returns once it is durable. When it throws, the
+    /// journal holds none of the group and takes the next one as usual (unless <see cref="Broken"/>).</summary>
     public void Append(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine)
     {
-        _buffer.SetLength(4);
-        _buffer.Position = 4;
-        using (var writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(Version);
-            _contexts.Clear();
-            foreach (var e in events)
-            {
-                _contexts.TryAdd(e.Context, _contexts.Count);
-            }
-
-            writer.Write(_contexts.Count);
-            foreach (var context in _contexts.Keys)
-            {
-                WriteContext(writer, context);
-            }
-
-            writer.Write(events.Count);
-            foreach (var e in events)
-            {
-                writer.Write(_contexts[e.Context]);
-                WriteEvent(writer, e);
-            }
-
-            writer.Write(quarantine.Count);
-            foreach (var q in quarantine)
-            {
-                writer.Write(q.Product);
-                WriteGuid(writer, q.EventId);
-                writer.Write(q.ReasonCode);
-                writer.Write(q.Message);
-                WriteString(writer, q.SchemaRef);
-                writer.Write(q.ReceivedAt.UtcTicks);
-                writer.Write(q.EventJson);
-            }
-        }
-
-        _contexts.Clear();
         if (Broken)
         {
             throw new IOException("The ingest journal could not be repaired after a failed write.");
         }
 
-        var bytes = _buffer.GetBuffer();
-        BitConverter.TryWriteBytes(bytes.AsSpan(0, 4), (int)_buffer.Length - 4);
+        try
+        {
+            Encode(events, quarantine);
+            Write();
+        }
+        finally
+        {
+            _contexts.Clear();
+            if (_buffer.Capacity > KeptBufferBytes)
+            {
+                // Emptied first: a capacity below the length throws, and left the buffer large and
+                // every later append failing after its write.
+                _buffer.SetLength(0);
+                _buffer.Capacity = 0;
+            }
+        }
+    }
+
+    /// <summary>Encodes the group into <see cref="_buffer"/> as records of about <see cref="JournalRecordFormat.RecordTargetBytes"/>.</summary>
+    private void Encode(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine)
+    {
+        _buffer.SetLength(0);
+        using var writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true);
+        var record = StartRecord(writer);
+        foreach (var e in events)
+        {
+            if (_buffer.Length - record > JournalRecordFormat.RecordTargetBytes)
+            {
+                EndRecord(writer, record);
+                record = StartRecord(writer);
+            }
+
+            if (!_contexts.TryGetValue(e.Context, out var context))
+            {
+                context = _contexts.Count;
+                _contexts.Add(e.Context, context);
+                writer.Write(JournalRecordFormat.ContextTag);
+                WriteContext(writer, e.Context);
+            }
+
+            writer.Write(JournalRecordFormat.EventTag);
+            writer.Write(context);
+            WriteEvent(writer, e);
+        }
+
+        foreach (var q in quarantine)
+        {
+            if (_buffer.Length - record > JournalRecordFormat.RecordTargetBytes)
+            {
+                EndRecord(writer, record);
+                record = StartRecord(writer);
+            }
+
+            writer.Write(JournalRecordFormat.QuarantineTag);
+            writer.Write(q.Product);
+            WriteGuid(writer, q.EventId);
+            writer.Write(q.ReasonCode);
+            writer.Write(q.Message);
+            WriteString(writer, q.SchemaRef);
+            writer.Write(q.ReceivedAt.UtcTicks);
+            writer.Write(q.EventJson);
+        }
+
+        EndRecord(writer, record);
+    }
+
+    /// <summary>Begins a record: room for its header, then the version. Context numbers start again.</summary>
+    private long StartRecord(BinaryWriter writer)
+    {
+        writer.Flush();
+        var start = _buffer.Length;
+        writer.Write(new byte[JournalRecordFormat.RecordHeaderBytes]);
+        writer.Write(JournalRecordFormat.Version);
+        _contexts.Clear();
+        return start;
+    }
+
+    private void EndRecord(BinaryWriter writer, long start)
+    {
+        writer.Flush();
+        JournalRecordFormat.WriteRecordHeader(_buffer.GetBuffer().AsSpan((int)start, (int)(_buffer.Length - start)));
+    }
+
+    private void Write()
+    {
         var start = _file.Position;
         try
         {
-            _file.Write(bytes, 0, (int)_buffer.Length);
+            _file.Write(_buffer.GetBuffer(), 0, (int)_buffer.Length);
             _file.Flush(flushToDisk: true);
         }
         catch (IOException)
@@ -104,131 +168,6 @@ internal sealed class IngestJournal : IDisposable
 
             throw;
         }
-
-        if (_buffer.Capacity > 4 << 20)
-        {
-            _buffer.Capacity = 0; // one huge group does not keep its buffer for the collector's life
-        }
-    }
-
-    /// <summary>Whether a failed write could not be cut off: the store then refuses groups.</summary>
-    public bool Broken { get; private set; }
-
-    /// <summary>A journal's groups, read back in the order written (complete ones only).</summary>
-    internal sealed class Reader(string path) : IDisposable
-    {
-        private readonly FileStream _file = new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-        // Unbuffered: a buffer could hold bytes past the flushed length that a failed write then rewrites.
-        private byte[] _record = new byte[64 * 1024];
-
-        /// <summary>Whether every complete group has been read (when reading to the file's end).</summary>
-        public bool AtEnd { get; private set; }
-
-        /// <summary>The offset of the next group.</summary>
-        public long Position => _file.Position;
-
-        /// <summary>Reads whole groups until at least <paramref name="events"/> events, the file's end or
-        /// <paramref name="limit"/> (a length known to hold complete groups: the writer's flushed length).</summary>
-        public Chunk ReadChunk(int events, long limit = long.MaxValue)
-        {
-            var chunk = new Chunk();
-            while (!AtEnd && chunk.Events.Count < events && _file.Position < limit)
-            {
-                if (TryReadGroup(chunk.Events, chunk.Quarantine, limit))
-                {
-                    chunk.Groups++;
-                }
-                else
-                {
-                    AtEnd = true;
-                }
-            }
-
-            return chunk;
-        }
-
-        private bool TryReadGroup(List<EventRecord> events, List<QuarantineRecord> quarantine, long limit)
-        {
-            Span<byte> header = stackalloc byte[4];
-            var start = _file.Position;
-            if (_file.ReadAtLeast(header, 4, throwOnEndOfStream: false) < 4)
-            {
-                return false;
-            }
-
-            var length = BitConverter.ToInt32(header);
-            if (length <= 0 || length > Math.Min(_file.Length, limit) - _file.Position)
-            {
-                _file.Position = start;
-                return false; // the tail of a group that was never acknowledged
-            }
-
-            if (_record.Length < length)
-            {
-                _record = new byte[length];
-            }
-
-            _file.ReadExactly(_record, 0, length);
-            var (eventCount, quarantineCount) = (events.Count, quarantine.Count);
-            try
-            {
-                using var reader = new BinaryReader(new MemoryStream(_record, 0, length, writable: false), System.Text.Encoding.UTF8);
-                var version = reader.ReadInt32();
-                if (version is not (1 or 2))
-                {
-                    _file.Position = start;
-                    return false;
-                }
-
-                var contexts = new EventContext[version == 2 ? reader.ReadInt32() : 0];
-                for (var i = 0; i < contexts.Length; i++)
-                {
-                    contexts[i] = ReadContext(reader);
-                }
-
-                for (var i = reader.ReadInt32(); i > 0; i--)
-                {
-                    var context = version == 2 ? contexts[reader.ReadInt32()] : null;
-                    events.Add(ReadEvent(reader, context));
-                }
-
-                for (var i = reader.ReadInt32(); i > 0; i--)
-                {
-                    quarantine.Add(new QuarantineRecord
-                    {
-                        Product = reader.ReadString(),
-                        EventId = ReadGuid(reader),
-                        ReasonCode = reader.ReadString(),
-                        Message = reader.ReadString(),
-                        SchemaRef = ReadString(reader),
-                        ReceivedAt = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero),
-                        EventJson = reader.ReadString(),
-                    });
-                }
-
-                return true;
-            }
-            catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException or IndexOutOfRangeException)
-            {
-                // Torn by a crash before its flush, so never acknowledged: drop what it began.
-                events.RemoveRange(eventCount, events.Count - eventCount);
-                quarantine.RemoveRange(quarantineCount, quarantine.Count - quarantineCount);
-                _file.Position = start;
-                return false;
-            }
-        }
-
-        public void Dispose() => _file.Dispose();
-    }
-
-    /// <summary>Groups read back together: their events and quarantined events, and how many groups.</summary>
-    internal sealed class Chunk
-    {
-        public List<EventRecord> Events { get; } = [];
-
-        public List<QuarantineRecord> Quarantine { get; } = [];
-
-        public int Groups { get; set; }
     }
 
     public void Dispose()
@@ -276,61 +215,6 @@ internal sealed class IngestJournal : IDisposable
         WriteString(w, c.UserId);
     }
 
-    private static EventContext ReadContext(BinaryReader r) => new()
-    {
-        Product = r.ReadString(),
-        ProductVersion = ReadString(r),
-        InitialVersion = ReadString(r),
-        SdkVersion = ReadString(r),
-        RuntimeVersion = ReadString(r),
-        OsFamily = ReadString(r),
-        OsVersion = ReadString(r),
-        KernelRelease = ReadString(r),
-        Architecture = ReadString(r),
-        Ci = r.ReadBoolean(),
-        CiName = ReadString(r),
-        SessionId = new Guid(r.ReadBytes(16)),
-        InstallId = ReadGuid(r),
-        ProjectId = ReadString(r),
-        UserId = ReadString(r),
-    };
-
-    /// <summary>An event; its context is <paramref name="context"/>, or (version 1) read inline.</summary>
-    private static EventRecord ReadEvent(BinaryReader r, EventContext? context)
-    {
-        var product = r.ReadString();
-        var id = new Guid(r.ReadBytes(16));
-        var name = r.ReadString();
-        var schemaVersion = r.ReadString();
-        var time = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
-        var receivedAt = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
-        context ??= ReadContext(r);
-        var properties = ReadString(r);
-        var country = ReadString(r);
-        var region = ReadString(r);
-        var ipPseudonym = ReadString(r);
-        var subject = ReadString(r);
-        var hasDuration = r.ReadBoolean();
-        var duration = r.ReadDouble();
-        var failed = r.ReadByte();
-        var errorCode = ReadString(r);
-        return new EventRecord
-        {
-            Product = product,
-            Id = id,
-            Name = name,
-            SchemaVersion = schemaVersion,
-            Time = time,
-            ReceivedAt = receivedAt,
-            Context = context,
-            PropertiesJson = properties,
-            Country = country,
-            Region = region,
-            IpPseudonym = ipPseudonym,
-            Analytics = new AnalyticsFields(subject, hasDuration ? duration : null, failed == 2 ? null : failed == 1, errorCode),
-        };
-    }
-
     private static void WriteString(BinaryWriter w, string? value)
     {
         w.Write(value is not null);
@@ -339,8 +223,6 @@ internal sealed class IngestJournal : IDisposable
             w.Write(value);
         }
     }
-
-    private static string? ReadString(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 
     private static void WriteGuid(BinaryWriter w, Guid? value)
     {
@@ -351,5 +233,389 @@ internal sealed class IngestJournal : IDisposable
         }
     }
 
-    private static Guid? ReadGuid(BinaryReader r) => r.ReadBoolean() ? new Guid(r.ReadBytes(16)) : null;
+    /// <summary>
+    /// A journal's records, read back in the order written, with every string within
+    /// <see cref="JournalBounds"/>. What cannot be read is skipped and reported in <see cref="Skipped"/>:
+    /// a torn tail (a group a crash cut short, never acknowledged), a record whose checksum fails (the
+    /// records after it are still read), or what follows a damaged header (nothing after it can be found).
+    /// </summary>
+    internal sealed class Reader(string path, JournalBounds? bounds = null) : IDisposable
+    {
+        private const int KeptRecordBytes = 4 << 20;
+
+        // Unbuffered: a buffer could hold bytes past the flushed length that a failed write then rewrites.
+        private readonly FileStream _file = new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        private readonly JournalBounds _bounds = bounds ?? JournalBounds.Default;
+        private readonly JournalPayloadReader _payload = new();
+        private readonly List<JournalSkip> _skipped = [];
+        private byte[] _record = new byte[64 * 1024];
+        private int _format; // 0 until the file's start is read, then 1 (versions 1 and 2) or 3
+
+        /// <summary>Whether the whole file has been read (when reading to the file's end).</summary>
+        public bool AtEnd { get; private set; }
+
+        /// <summary>The offset of the next record.</summary>
+        public long Position => _file.Position;
+
+        /// <summary>What was skipped, in file order.</summary>
+        public IReadOnlyList<JournalSkip> Skipped => _skipped;
+
+        /// <summary>How many strings were cut to their bound.</summary>
+        public long StringsCut => _payload.StringsCut;
+
+        /// <summary>Reads records until the chunk holds <paramref name="maxRows"/> rows (events and quarantined
+        /// events) or <paramref name="maxBytes"/> bytes of records, or the file's end, or <paramref name="limit"/>
+        /// (a length known to end on a record: the writer's flushed length).</summary>
+        public Chunk ReadChunk(int maxRows, long maxBytes, long limit = long.MaxValue)
+        {
+            var chunk = new Chunk();
+            var (start, skipped, cut) = (_file.Position, _skipped.Count, _payload.StringsCut);
+            while (!AtEnd && chunk.Events.Count + chunk.Quarantine.Count < maxRows && _file.Position - start < maxBytes)
+            {
+                var end = Math.Min(_file.Length, limit);
+                if (_file.Position >= end)
+                {
+                    AtEnd = limit == long.MaxValue;
+                    break;
+                }
+
+                if (_format == 0 && !ReadFormat(end))
+                {
+                    break;
+                }
+
+                if (_format == JournalRecordFormat.Version)
+                {
+                    ReadRecord(chunk, end);
+                }
+                else
+                {
+                    ReadLegacyGroup(chunk, end);
+                }
+            }
+
+            chunk.Bytes = _file.Position - start;
+            chunk.Skipped.AddRange(_skipped.Skip(skipped));
+            chunk.StringsCut = _payload.StringsCut - cut;
+            return chunk;
+        }
+
+        /// <summary>Reads the file's start: a version 3 header, or none (versions 1 and 2).</summary>
+        private bool ReadFormat(long end)
+        {
+            Span<byte> magic = stackalloc byte[JournalRecordFormat.FileHeaderBytes];
+            var read = _file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+            if (read == magic.Length && magic.SequenceEqual(JournalRecordFormat.Magic))
+            {
+                _format = JournalRecordFormat.Version;
+                return true;
+            }
+
+            if (read < magic.Length && magic[..read].SequenceEqual(JournalRecordFormat.Magic[..read]))
+            {
+                Skip(0, end, "torn_tail"); // created, and cut off by a crash before its header was whole
+                return false;
+            }
+
+            _file.Position = 0;
+            _format = 1;
+            return true;
+        }
+
+        private void ReadRecord(Chunk chunk, long end)
+        {
+            var start = _file.Position;
+            if (end - start < JournalRecordFormat.RecordHeaderBytes)
+            {
+                Skip(start, end, "torn_tail");
+                return;
+            }
+
+            Span<byte> header = stackalloc byte[JournalRecordFormat.RecordHeaderBytes];
+            _file.ReadExactly(header);
+            if (!JournalRecordFormat.TryReadRecordHeader(header, out var length, out var crc))
+            {
+                // A length that cannot be believed: where the next record starts is unknown.
+                Skip(start, end, "bad_header");
+                return;
+            }
+
+            if (length > end - _file.Position)
+            {
+                Skip(start, end, "torn_tail");
+                return;
+            }
+
+            var bytes = Load(length);
+            if (JournalRecordFormat.Crc32C(bytes.AsSpan(0, length)) != crc)
+            {
+                SkippedRecord(start, "checksum");
+                return;
+            }
+
+            if (!TryParse(chunk, bytes, length, legacy: false))
+            {
+                SkippedRecord(start, "unreadable");
+            }
+        }
+
+        /// <summary>A version 1 or 2 group: no checksum, so a group that does not parse is skipped
+        /// (its length is all there is to go on).</summary>
+        private void ReadLegacyGroup(Chunk chunk, long end)
+        {
+            var start = _file.Position;
+            Span<byte> header = stackalloc byte[4];
+            if (end - start < 4)
+            {
+                Skip(start, end, "torn_tail");
+                return;
+            }
+
+            _file.ReadExactly(header);
+            var length = BitConverter.ToInt32(header);
+            if (length <= 0 || length > end - _file.Position)
+            {
+                Skip(start, end, "torn_tail");
+                return;
+            }
+
+            var bytes = Load(length);
+            if (!TryParse(chunk, bytes, length, legacy: true))
+            {
+                SkippedRecord(start, "unreadable");
+            }
+        }
+
+        /// <summary>Reads the next <paramref name="length"/> bytes; a huge record gets its own array, let go after it.</summary>
+        private byte[] Load(int length)
+        {
+            var bytes = _record.Length >= length ? _record : new byte[length];
+            if (length <= KeptRecordBytes)
+            {
+                _record = bytes;
+            }
+
+            _file.ReadExactly(bytes, 0, length);
+            return bytes;
+        }
+
+        /// <summary>Parses a record into the chunk; on failure leaves the chunk as it was.</summary>
+        private bool TryParse(Chunk chunk, byte[] bytes, int length, bool legacy)
+        {
+            var (events, quarantine, released) = (chunk.Events.Count, chunk.Quarantine.Count, chunk.Released.Count);
+            _payload.Reset(bytes, length);
+            try
+            {
+                var version = _payload.ReadInt32();
+                if (legacy ? version is not (1 or 2) : version != JournalRecordFormat.Version)
+                {
+                    return false;
+                }
+
+                if (legacy)
+                {
+                    ParseLegacy(chunk, version);
+                }
+                else
+                {
+                    Parse(chunk);
+                }
+
+                chunk.Records.Add((chunk.Events.Count, chunk.Quarantine.Count));
+                return true;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
+            {
+                chunk.Events.RemoveRange(events, chunk.Events.Count - events);
+                chunk.Quarantine.RemoveRange(quarantine, chunk.Quarantine.Count - quarantine);
+                chunk.Released.RemoveRange(released, chunk.Released.Count - released);
+                return false;
+            }
+        }
+
+        private void Parse(Chunk chunk)
+        {
+            var contexts = new List<EventContext>();
+            while (!_payload.AtEnd)
+            {
+                switch (_payload.ReadByte())
+                {
+                    case JournalRecordFormat.ContextTag:
+                        contexts.Add(ReadContext());
+                        break;
+                    case JournalRecordFormat.EventTag:
+                        Add(chunk, ReadEvent(contexts[_payload.ReadInt32()]));
+                        break;
+                    case JournalRecordFormat.QuarantineTag:
+                        chunk.Quarantine.Add(ReadQuarantine());
+                        break;
+                    default:
+                        throw new InvalidDataException("A journal record holds an unknown item.");
+                }
+            }
+        }
+
+        private void ParseLegacy(Chunk chunk, int version)
+        {
+            var contexts = new EventContext[version == 2 ? _payload.ReadCount() : 0];
+            for (var i = 0; i < contexts.Length; i++)
+            {
+                contexts[i] = ReadContext();
+            }
+
+            for (var i = _payload.ReadCount(); i > 0; i--)
+            {
+                Add(chunk, ReadEvent(version == 2 ? contexts[_payload.ReadInt32()] : null));
+            }
+
+            for (var i = _payload.ReadCount(); i > 0; i--)
+            {
+                chunk.Quarantine.Add(ReadQuarantine());
+            }
+
+            if (!_payload.AtEnd)
+            {
+                throw new InvalidDataException("A journal group holds more than it should.");
+            }
+        }
+
+        /// <summary>Adds an event; one whose properties pass their bound is quarantined instead.</summary>
+        private void Add(Chunk chunk, EventRecord e)
+        {
+            if (e.PropertiesJson is { } properties && properties.Length > _bounds.PropertiesChars)
+            {
+                var message = $"The event's properties are longer than {_bounds.PropertiesChars} characters; the store keeps this excerpt.";
+                chunk.Quarantine.Add(StorageRejection.ForEvent(e, message, _bounds));
+                chunk.Released.Add((e.Product, e.Id));
+                return;
+            }
+
+            chunk.Events.Add(e);
+        }
+
+        private QuarantineRecord ReadQuarantine() => new()
+        {
+            Product = _payload.ReadString(_bounds.FieldChars),
+            EventId = _payload.ReadNullableGuid(),
+            ReasonCode = _payload.ReadString(_bounds.FieldChars),
+            Message = _payload.ReadString(_bounds.ExcerptChars),
+            SchemaRef = _payload.ReadNullableString(_bounds.SchemaRefChars),
+            ReceivedAt = _payload.ReadUtcTicks(),
+            EventJson = _payload.ReadString(_bounds.ExcerptChars),
+        };
+
+        private EventContext ReadContext()
+        {
+            var field = _bounds.FieldChars;
+            return new EventContext
+            {
+                Product = _payload.ReadString(field),
+                ProductVersion = _payload.ReadNullableString(field),
+                InitialVersion = _payload.ReadNullableString(field),
+                SdkVersion = _payload.ReadNullableString(field),
+                RuntimeVersion = _payload.ReadNullableString(field),
+                OsFamily = _payload.ReadNullableString(field),
+                OsVersion = _payload.ReadNullableString(field),
+                KernelRelease = _payload.ReadNullableString(field),
+                Architecture = _payload.ReadNullableString(field),
+                Ci = _payload.ReadBoolean(),
+                CiName = _payload.ReadNullableString(field),
+                SessionId = _payload.ReadGuid(),
+                InstallId = _payload.ReadNullableGuid(),
+                ProjectId = _payload.ReadNullableString(field),
+                UserId = _payload.ReadNullableString(field),
+            };
+        }
+
+        /// <summary>An event; its context is <paramref name="context"/>, or (version 1) read inline.</summary>
+        private EventRecord ReadEvent(EventContext? context)
+        {
+            var field = _bounds.FieldChars;
+            var product = _payload.ReadString(field);
+            var id = _payload.ReadGuid();
+            var name = _payload.ReadString(field);
+            var schemaVersion = _payload.ReadString(field);
+            var time = _payload.ReadUtcTicks();
+            var receivedAt = _payload.ReadUtcTicks();
+            context ??= ReadContext();
+            // One past the bound: enough to tell properties that are too long (Add) without reading them whole.
+            var properties = _payload.ReadNullableString(_bounds.PropertiesChars == int.MaxValue ? int.MaxValue : _bounds.PropertiesChars + 1);
+            var country = _payload.ReadNullableString(field);
+            var region = _payload.ReadNullableString(field);
+            var ipPseudonym = _payload.ReadNullableString(field);
+            var subject = _payload.ReadNullableString(field);
+            var hasDuration = _payload.ReadBoolean();
+            var duration = _payload.ReadDouble();
+            var failed = _payload.ReadByte();
+            var errorCode = _payload.ReadNullableString(field);
+            return new EventRecord
+            {
+                Product = product,
+                Id = id,
+                Name = name,
+                SchemaVersion = schemaVersion,
+                Time = time,
+                ReceivedAt = receivedAt,
+                Context = context,
+                PropertiesJson = properties,
+                Country = country,
+                Region = region,
+                IpPseudonym = ipPseudonym,
+                Analytics = new AnalyticsFields(subject, hasDuration ? duration : null, failed == 2 ? null : failed == 1, errorCode),
+            };
+        }
+
+        /// <summary>Skips from <paramref name="start"/> to <paramref name="end"/>: the rest of what can be read.</summary>
+        private void Skip(long start, long end, string reason)
+        {
+            _file.Position = end;
+            if (end > start)
+            {
+                _skipped.Add(new JournalSkip(path, start, end - start, reason));
+            }
+        }
+
+        /// <summary>Records that the record from <paramref name="start"/> to here was skipped.</summary>
+        private void SkippedRecord(long start, string reason) => _skipped.Add(new JournalSkip(path, start, _file.Position - start, reason));
+
+        public void Dispose() => _file.Dispose();
+    }
+
+    /// <summary>Records read back together: their events and quarantined events, where each record's
+    /// items end, and how many bytes of the file they took.</summary>
+    internal sealed class Chunk
+    {
+        public List<EventRecord> Events { get; } = [];
+
+        public List<QuarantineRecord> Quarantine { get; } = [];
+
+        /// <summary>Per record, the counts of <see cref="Events"/> and <see cref="Quarantine"/> at its end.</summary>
+        public List<(int Events, int Quarantine)> Records { get; } = [];
+
+        /// <summary>Events journaled as events and quarantined on reading (their properties too long):
+        /// acknowledged, and not to be looked for among the stored ones.</summary>
+        public List<(string Product, Guid Id)> Released { get; } = [];
+
+        /// <summary>The file bytes read, skipped ones included.</summary>
+        public long Bytes { get; set; }
+
+        /// <summary>What was skipped while reading this chunk.</summary>
+        public List<JournalSkip> Skipped { get; } = [];
+
+        /// <summary>How many of its strings were cut to their bound.</summary>
+        public long StringsCut { get; set; }
+
+        /// <summary>Set once part of the chunk is stored (<see cref="ApplySplitter"/>): what is marked is
+        /// not stored again when the rest is retried. Events first, then quarantined events.</summary>
+        public bool[]? Stored { get; set; }
+    }
 }
+
+/// <summary>Bytes of a journal file that could not be read and were skipped.</summary>
+/// <param name="Path">The journal file.</param>
+/// <param name="Offset">Where the skipped bytes start.</param>
+/// <param name="Bytes">How many.</param>
+/// <param name="Reason"><c>torn_tail</c> (a group cut short by a crash, never acknowledged),
+/// <c>checksum</c> (a record whose bytes changed), <c>bad_header</c> (a record header whose bytes
+/// changed: the rest of the file), or <c>unreadable</c> (a record that does not parse).</param>
+internal sealed record JournalSkip(string Path, long Offset, long Bytes, string Reason);

@@ -1,0 +1,102 @@
+using System.Data.Common;
+using DuckDB.NET.Data;
+
+namespace Candor.Collector.Storage.DuckDb;
+
+/// <summary>
+/// The admin reads' "newest rows of a product", within DuckDB's memory limit at any table size and
+/// row width. A plain <c>SELECT * ... ORDER BY ... LIMIT n</c> runs a top-N that holds n whole rows
+/// and their sort state (with 4 KB rows and n = 1000 it ran out of a 48 MB limit); here the top-N
+/// sorts the keys and row ids alone, then the rows are fetched by row id in pages bounded by their
+/// bytes, measured first. One read transaction, so the row ids stay those of one snapshot.
+/// </summary>
+internal static class DuckDbNewestRows
+{
+    /// <summary>The most string bytes one page fetches (and DuckDB holds at once for it).</summary>
+    private const long PageBytes = 4L << 20;
+
+    /// <summary>The most rows one page fetches, and ids one statement names.</summary>
+    private const int PageRows = 500;
+
+    /// <summary>The newest events of <paramref name="product"/>, by arrival.</summary>
+    public static Task<List<StoredEvent>> EventsAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(connection, "events", DuckDbSchema.EventColumns, DuckDbSchema.EventStringColumns, "received_at DESC, event_id DESC",
+            product, limit, DuckDbEventStore.ReadEvent, cancellationToken);
+
+    /// <summary>The newest quarantined events of <paramref name="product"/>, by arrival.</summary>
+    public static Task<List<QuarantineRecord>> QuarantineAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(connection, "quarantine", QuarantineRecord.Columns, DuckDbSchema.QuarantineStringColumns, "received_at DESC",
+            product, limit, QuarantineRecord.Read, cancellationToken);
+
+    /// <summary>Reads up to <paramref name="limit"/> rows of <paramref name="table"/> for <paramref name="product"/>,
+    /// in <paramref name="orderBy"/> order. <paramref name="columns"/> are read by <paramref name="read"/> (from
+    /// ordinal 0); <paramref name="stringColumns"/> measure a row. Names come from constants, never input.</summary>
+    private static async Task<List<T>> ReadAsync<T>(
+        DuckDBConnection connection, string table, string columns, string[] stringColumns, string orderBy,
+        string product, int limit, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        using var transaction = connection.BeginTransaction();
+        var ids = new List<long>();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = $"SELECT rowid FROM {table} WHERE product = $1 ORDER BY {orderBy} LIMIT $2";
+            command.Parameters.Add(new DuckDBParameter(product));
+            command.Parameters.Add(new DuckDBParameter(Math.Max(0, limit)));
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+
+        var size = string.Join(" + ", stringColumns.Select(c => $"coalesce(strlen({c}), 0)"));
+        var bytes = new Dictionary<long, long>(ids.Count);
+        for (var i = 0; i < ids.Count; i += PageRows)
+        {
+            await QueryAsync(connection, transaction, $"SELECT rowid, {size} FROM {table} WHERE rowid IN", ids.GetRange(i, Math.Min(PageRows, ids.Count - i)),
+                reader => bytes[reader.GetInt64(0)] = reader.GetInt64(1), cancellationToken);
+        }
+
+        var rows = new Dictionary<long, T>(ids.Count);
+        var page = new List<long>();
+        long pageBytes = 0;
+        for (var i = 0; i <= ids.Count; i++)
+        {
+            var next = i < ids.Count ? bytes.GetValueOrDefault(ids[i]) : 0;
+            if (page.Count > 0 && (i == ids.Count || page.Count == PageRows || pageBytes + next > PageBytes))
+            {
+                await QueryAsync(connection, transaction, $"SELECT {columns}, rowid FROM {table} WHERE rowid IN", page,
+                    reader => rows[reader.GetInt64(reader.FieldCount - 1)] = read(reader), cancellationToken);
+                (page, pageBytes) = ([], 0);
+            }
+
+            if (i < ids.Count)
+            {
+                page.Add(ids[i]);
+                pageBytes += next;
+            }
+        }
+
+        transaction.Commit();
+        return [.. ids.Where(rows.ContainsKey).Select(id => rows[id])];
+    }
+
+    private static async Task QueryAsync(
+        DuckDBConnection connection, DuckDBTransaction transaction, string sql, List<long> ids, Action<DbDataReader> row, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"{sql} ({string.Join(", ", ids.Select((_, i) => $"${i + 1}"))})";
+        foreach (var id in ids)
+        {
+            command.Parameters.Add(new DuckDBParameter(id));
+        }
+
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            row(reader);
+        }
+    }
+}
