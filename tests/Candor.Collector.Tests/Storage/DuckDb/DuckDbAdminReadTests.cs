@@ -71,6 +71,34 @@ public sealed class DuckDbAdminReadTests : IDisposable
         Assert.Empty(await reopened.ReadRecentAsync("other", 1000, None));
     }
 
+    [Fact]
+    public async Task TheQuarantineSummaryNamesTheLargestSchemasWithinA48MbLimitWhenEveryRejectionNamesItsOwn()
+    {
+        const int Quarantined = 300_000; // each with a schema reference of its own, as long as ingest lets one be
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        await using (var store = new DuckDbEventStore(DatabasePath))
+        {
+            await store.InitializeAsync(None);
+        }
+
+        Execute($"""
+            INSERT INTO quarantine (product, event_id, reason_code, message, schema_ref, received_at, event_json)
+            SELECT 'acme', uuidv7(), 'unknown_schema', 'No schema.',
+                   CASE WHEN i % 1000 = 0 THEN 'acme/common/latest' ELSE 'acme/' || repeat(md5(i::VARCHAR), 4) || '/' || repeat(md5((i + 1)::VARCHAR), 4) END,
+                   $1 + i * INTERVAL 100 MILLISECOND, 'null'
+            FROM range({Quarantined}) t(i)
+            """, start);
+
+        await using var reopened = new DuckDbEventStore(DatabasePath, memoryLimit: "48MB");
+        await reopened.InitializeAsync(None);
+        var summary = await reopened.SummarizeQuarantineAsync("acme", start, start.AddDays(1), None);
+
+        Assert.Equal(Quarantined, summary.Total);
+        Assert.Equal(Candor.Collector.Storage.QuarantineSummary.MaxSchemas, summary.BySchema.Count);
+        Assert.Equal(new Candor.Collector.Storage.QuarantineCount("acme/common/latest", Quarantined / 1000), summary.BySchema[0]);
+        Assert.All(summary.BySchema.Skip(1), s => Assert.Equal(1, s.Events));
+    }
+
     private void Execute(string sql, DateTime? start = null)
     {
         using var connection = new DuckDBConnection($"Data Source={DatabasePath}");
