@@ -13,6 +13,10 @@ namespace Candor.EndToEnd.Tests;
 /// </summary>
 public sealed class CollectorHardeningTests
 {
+    // These tests send hundreds of requests from one key and address on purpose; the rate limit
+    // would answer some 429 (CollectorAbuseLimitsTests covers it).
+    private static readonly Dictionary<string, string?> NoIngestLimit = new() { ["Candor__RateLimits__IngestRequestsPerSecond"] = "0" };
+
     private static string Now => DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     [Theory]
@@ -22,7 +26,7 @@ public sealed class CollectorHardeningTests
     {
         await using var server = await StoreUnderTest.StartAsync(store);
         var huge = new string('n', 900_000);
-        await using (var collector = await server.StartCollectorAsync())
+        await using (var collector = await server.StartCollectorAsync(NoIngestLimit))
         {
             using var client = new HttpClient { BaseAddress = collector.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             var statuses = new ConcurrentBag<HttpStatusCode>();
@@ -46,7 +50,7 @@ public sealed class CollectorHardeningTests
             Assert.True(body.Length < 200 * 6_000, $"the quarantine answer is {body.Length} characters");
         }
 
-        await using var restarted = await server.StartCollectorAsync();
+        await using var restarted = await server.StartCollectorAsync(NoIngestLimit);
         using var after = new HttpClient { BaseAddress = restarted.BaseAddress };
         using var valid = await CollectorHttp.PostAsync(after, CollectorHttp.Batch([Guid.NewGuid()]));
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
@@ -59,7 +63,7 @@ public sealed class CollectorHardeningTests
     public async Task ANulCharacterIsRefusedWithACodeAndNeverFailsAnotherClientsBatch(string store)
     {
         await using var server = await StoreUnderTest.StartAsync(store);
-        await using var collector = await server.StartCollectorAsync();
+        await using var collector = await server.StartCollectorAsync(NoIngestLimit);
         using var client = new HttpClient { BaseAddress = collector.BaseAddress };
         var nulInContext = CollectorHttp.Batch([Guid.NewGuid()]).Replace("\"os_family\":\"linux\"", "\"os_family\":\"linux\",\"os_version\":\"a\\u0000b\"", StringComparison.Ordinal);
         var nulInProperty = CollectorHttp.Batch([Guid.NewGuid()]).Replace("\"command\":\"run\"", "\"command\":\"r\\u0000n\"", StringComparison.Ordinal);
@@ -102,7 +106,7 @@ public sealed class CollectorHardeningTests
     public async Task InputsThatUsedToCrashARequestAreAnsweredWithAClientErrorAndACode(string store)
     {
         await using var server = await StoreUnderTest.StartAsync(store);
-        await using var collector = await server.StartCollectorAsync();
+        await using var collector = await server.StartCollectorAsync(NoIngestLimit);
         using var client = new HttpClient { BaseAddress = collector.BaseAddress };
         var id = Guid.NewGuid();
         var valid = CollectorHttp.Batch([id]);
@@ -115,6 +119,8 @@ public sealed class CollectorHardeningTests
             valid.Replace("\"duration_ms\":7", "\"duration_ms\":1e400", StringComparison.Ordinal),
             valid.Replace("\"duration_ms\":7", "\"duration_ms\":-1e400", StringComparison.Ordinal),
             valid.Replace("\"product\":\"acme\"", "\"product\":\"ac me/../x\"", StringComparison.Ordinal),
+            // Every context field at the documented limit: a PostgreSQL rollup's index row cannot hold them.
+            valid.Replace("\"product_version\":\"1.4.0\"", Wide("product_version") + "," + Wide("os_version") + "," + Wide("runtime_version") + "," + Wide("architecture"), StringComparison.Ordinal),
         ];
 
         foreach (var body in bodies)
@@ -143,6 +149,13 @@ public sealed class CollectorHardeningTests
 
         using var ok = await CollectorHttp.PostAsync(client, CollectorHttp.Batch([Guid.NewGuid()]));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+
+        // At the dimension bound every field fits a rollup's index row: stored on both stores alike.
+        string[] dimensions = ["product_version", "initial_version", "runtime_version", "os_family", "os_version", "architecture", "ci_name"];
+        var widest = CollectorHttp.Batch([Guid.NewGuid()]).Replace("\"product_version\":\"1.4.0\",\"os_family\":\"linux\"",
+            string.Join(",", dimensions.Select(d => $"\"{d}\":\"{string.Concat(Enumerable.Repeat("é", 100))}\"")), StringComparison.Ordinal);
+        using var wide = await CollectorHttp.PostAsync(client, widest);
+        Assert.Equal(HttpStatusCode.OK, wide.StatusCode);
         Assert.DoesNotContain("Unhandled exception", collector.Output, StringComparison.Ordinal);
     }
 
@@ -150,7 +163,7 @@ public sealed class CollectorHardeningTests
     public async Task AdminReadsAnswerWithTheDefaultMemoryLimitOnceManyEventsAreStored()
     {
         await using var server = await StoreUnderTest.StartAsync("duckdb");
-        await using var collector = await server.StartCollectorAsync();
+        await using var collector = await server.StartCollectorAsync(NoIngestLimit);
         using var client = new HttpClient { BaseAddress = collector.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         await Parallel.ForAsync(0, 220, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, ct) =>
         {
@@ -164,6 +177,8 @@ public sealed class CollectorHardeningTests
         using var document = JsonDocument.Parse(await events.Content.ReadAsStringAsync());
         Assert.Equal(100, document.RootElement.GetArrayLength());
     }
+
+    private static string Wide(string field) => $"\"{field}\":\"{string.Concat(Enumerable.Repeat("é", 1000))}\"";
 
     private static string Regex(string input, string pattern, string replacement) =>
         System.Text.RegularExpressions.Regex.Replace(input, pattern, replacement.Replace("$", "$$", StringComparison.Ordinal));

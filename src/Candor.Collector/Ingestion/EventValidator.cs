@@ -86,6 +86,12 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             return Reject(ErrorCodes.TimeTooOld, $"The event time, corrected for clock skew, is more than {options.MaxEventAge} before its arrival.");
         }
 
+        var analytics = Analytics.AnalyticsFields.Derive(e);
+        if (!TextRules.FitsDimension(analytics.Subject) || !TextRules.FitsDimension(analytics.ErrorCode))
+        {
+            return Reject(ErrorCodes.StringTooLong, $"The command or error code is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.");
+        }
+
         var time = new DateTimeOffset((long)ticks, TimeSpan.Zero);
         return new Outcome(new EventRecord
         {
@@ -106,7 +112,7 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             Country = facts.Country,
             Region = facts.Region,
             IpPseudonym = facts.IpPseudonym,
-            Analytics = Analytics.AnalyticsFields.Derive(e),
+            Analytics = analytics,
         }, null);
 
         // Every string here is bounded and storable whatever the event held: the quarantine keeps

@@ -144,6 +144,12 @@ internal static partial class IngestEndpoint
             return Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong, $"A context field is longer than {options.MaxStringLength} characters.");
         }
 
+        if (!DimensionsFit(batch.Context))
+        {
+            return Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong,
+                $"A version, OS, architecture or CI name in the context is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.");
+        }
+
         if (!ContextIsStorable(batch.Context))
         {
             return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidText, "A context field holds U+0000, which the collector does not store.");
@@ -244,6 +250,11 @@ internal static partial class IngestEndpoint
 
     private static Task<RequestBody> ReadBodyAsync(HttpContext http, CollectorOptions options, TimeProvider time) =>
         RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, options.MaxBodyReadTime, options.MinBodyBytesPerSecond, time, http.RequestAborted);
+
+    private static bool DimensionsFit(EventContext c) =>
+        TextRules.FitsDimension(c.ProductVersion) && TextRules.FitsDimension(c.InitialVersion) && TextRules.FitsDimension(c.RuntimeVersion) &&
+        TextRules.FitsDimension(c.OsFamily) && TextRules.FitsDimension(c.OsVersion) && TextRules.FitsDimension(c.Architecture) &&
+        TextRules.FitsDimension(c.CiName);
 
     private static bool ContextIsStorable(EventContext c) =>
         TextRules.IsStorable(c.Product) && TextRules.IsStorable(c.ProductVersion) && TextRules.IsStorable(c.InitialVersion) &&

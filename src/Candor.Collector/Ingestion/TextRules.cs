@@ -18,6 +18,19 @@ internal static class TextRules
     /// <summary>Whether <paramref name="value"/> (or null) can be stored as it is.</summary>
     public static bool IsStorable(string? value) => value is null || value.AsSpan().IndexOfAny(Unstorable) < 0;
 
+    /// <summary>
+    /// The longest value, in bytes of UTF-8, of a field analytics groups by (versions, OS, architecture,
+    /// CI name; a command and an error code). Rollups key on up to ten of them at once, and a
+    /// PostgreSQL index row holds at most 2,704 bytes: with every field at 1,024 characters one valid
+    /// batch failed its whole group there (and DuckDB stored it), so both stores refuse it alike.
+    /// Real values are tens of bytes.
+    /// </summary>
+    public const int MaxDimensionBytes = 200;
+
+    /// <summary>Whether <paramref name="value"/> (or null) fits <see cref="MaxDimensionBytes"/>.</summary>
+    public static bool FitsDimension(string? value) =>
+        value is null || value.Length * 3 <= MaxDimensionBytes || System.Text.Encoding.UTF8.GetByteCount(value) <= MaxDimensionBytes;
+
     /// <summary><paramref name="value"/> cut to <paramref name="max"/> characters (an ellipsis marks the
     /// cut) with unstorable characters replaced, for excerpts of refused input.</summary>
     public static string Excerpt(string value, int max)
