@@ -30,7 +30,7 @@ public sealed class CollectorFuzzKillTests(ITestOutputHelper output)
         var random = new Random(seed);
         FuzzSettings.Report(output, $"kill {storage}: seed {seed} (replay: CANDOR_FUZZ_SEED={seed}), {cycles} kill cycles, {Clients} clients");
 
-        await using var store = await FuzzStore.StartAsync(storage);
+        await using var store = await StorageUnderTest.StartAsync(storage);
         using var data = new TemporaryDirectory("candor-kill");
         var tally = new FuzzTally();
         var senders = Enumerable.Range(0, Clients).Select(i => new Sender(i, retries: i % 2 == 0)).ToArray();

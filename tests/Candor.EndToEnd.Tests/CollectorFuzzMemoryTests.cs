@@ -33,7 +33,7 @@ public sealed class CollectorFuzzMemoryTests(ITestOutputHelper output)
         var requests = FuzzSettings.AbuseRequests;
         FuzzSettings.Report(output, $"memory {storage}: seed {seed} (replay: CANDOR_FUZZ_SEED={seed}), {requests:N0} abusive requests");
 
-        await using var store = await FuzzStore.StartAsync(storage);
+        await using var store = await StorageUnderTest.StartAsync(storage);
         using var data = new TemporaryDirectory("candor-memory");
         await using var collector = await CollectorProcess.StartAsync(data.Path, store.Environment(), Arguments);
         var tally = new FuzzTally();

@@ -34,7 +34,7 @@ public sealed class CollectorFuzzTests(ITestOutputHelper output)
         var fuzzClients = FuzzSettings.Clients;
         FuzzSettings.Report(output, $"fuzz {storage}: seed {seed} (replay: CANDOR_FUZZ_SEED={seed}), {fuzzClients} fuzz clients, {seconds} s");
 
-        await using var store = await FuzzStore.StartAsync(storage);
+        await using var store = await StorageUnderTest.StartAsync(storage);
         using var data = new TemporaryDirectory("candor-fuzz");
         var tally = new FuzzTally();
         var problems = new List<string>();

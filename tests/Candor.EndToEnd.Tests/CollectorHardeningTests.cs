@@ -15,7 +15,7 @@ public sealed class CollectorHardeningTests
 {
     // These tests send hundreds of requests from one key and address on purpose; the rate limit
     // would answer some 429 (CollectorAbuseLimitsTests covers it).
-    private static readonly Dictionary<string, string?> NoIngestLimit = new() { ["Candor__RateLimits__IngestRequestsPerSecond"] = "0" };
+    private static Dictionary<string, string?> NoIngestLimit => new() { ["Candor__RateLimits__IngestRequestsPerSecond"] = "0" };
 
     private static string Now => DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -24,9 +24,10 @@ public sealed class CollectorHardeningTests
     [InlineData("postgres")]
     public async Task RejectedEventsWithHugeNamesAreAnsweredAndLeaveTheStoreHealthyAcrossARestart(string store)
     {
-        await using var server = await StoreUnderTest.StartAsync(store);
+        await using var server = await StorageUnderTest.StartAsync(store);
+        using var data = new TemporaryDirectory();
         var huge = new string('n', 900_000);
-        await using (var collector = await server.StartCollectorAsync(NoIngestLimit))
+        await using (var collector = await CollectorProcess.StartAsync(data.Path, server.Environment(NoIngestLimit)))
         {
             using var client = new HttpClient { BaseAddress = collector.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             var statuses = new ConcurrentBag<HttpStatusCode>();
@@ -50,7 +51,7 @@ public sealed class CollectorHardeningTests
             Assert.True(body.Length < 200 * 6_000, $"the quarantine answer is {body.Length} characters");
         }
 
-        await using var restarted = await server.StartCollectorAsync(NoIngestLimit);
+        await using var restarted = await CollectorProcess.StartAsync(data.Path, server.Environment(NoIngestLimit));
         using var after = new HttpClient { BaseAddress = restarted.BaseAddress };
         using var valid = await CollectorHttp.PostAsync(after, CollectorHttp.Batch([Guid.NewGuid()]));
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
@@ -62,8 +63,9 @@ public sealed class CollectorHardeningTests
     [InlineData("postgres")]
     public async Task ANulCharacterIsRefusedWithACodeAndNeverFailsAnotherClientsBatch(string store)
     {
-        await using var server = await StoreUnderTest.StartAsync(store);
-        await using var collector = await server.StartCollectorAsync(NoIngestLimit);
+        await using var server = await StorageUnderTest.StartAsync(store);
+        using var data = new TemporaryDirectory();
+        await using var collector = await CollectorProcess.StartAsync(data.Path, server.Environment(NoIngestLimit));
         using var client = new HttpClient { BaseAddress = collector.BaseAddress };
         var nulInContext = CollectorHttp.Batch([Guid.NewGuid()]).Replace("\"os_family\":\"linux\"", "\"os_family\":\"linux\",\"os_version\":\"a\\u0000b\"", StringComparison.Ordinal);
         var nulInProperty = CollectorHttp.Batch([Guid.NewGuid()]).Replace("\"command\":\"run\"", "\"command\":\"r\\u0000n\"", StringComparison.Ordinal);
@@ -105,8 +107,9 @@ public sealed class CollectorHardeningTests
     [InlineData("postgres")]
     public async Task InputsThatUsedToCrashARequestAreAnsweredWithAClientErrorAndACode(string store)
     {
-        await using var server = await StoreUnderTest.StartAsync(store);
-        await using var collector = await server.StartCollectorAsync(NoIngestLimit);
+        await using var server = await StorageUnderTest.StartAsync(store);
+        using var data = new TemporaryDirectory();
+        await using var collector = await CollectorProcess.StartAsync(data.Path, server.Environment(NoIngestLimit));
         using var client = new HttpClient { BaseAddress = collector.BaseAddress };
         var id = Guid.NewGuid();
         var valid = CollectorHttp.Batch([id]);
@@ -162,8 +165,9 @@ public sealed class CollectorHardeningTests
     [Fact]
     public async Task AdminReadsAnswerWithTheDefaultMemoryLimitOnceManyEventsAreStored()
     {
-        await using var server = await StoreUnderTest.StartAsync("duckdb");
-        await using var collector = await server.StartCollectorAsync(NoIngestLimit);
+        await using var server = await StorageUnderTest.StartAsync("duckdb");
+        using var data = new TemporaryDirectory();
+        await using var collector = await CollectorProcess.StartAsync(data.Path, server.Environment(NoIngestLimit));
         using var client = new HttpClient { BaseAddress = collector.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         await Parallel.ForAsync(0, 220, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, ct) =>
         {

@@ -10,12 +10,12 @@ namespace Candor.EndToEnd.Tests;
 /// times each is stored, so "stored exactly once" can be checked over any number of events (the admin
 /// API returns at most 10,000).
 /// </summary>
-internal sealed class FuzzStore : IAsyncDisposable
+internal sealed class StorageUnderTest : IAsyncDisposable
 {
     private readonly PostgresServer? _postgres;
     private readonly string? _connectionString;
 
-    private FuzzStore(string storage, PostgresServer? postgres, string? connectionString)
+    private StorageUnderTest(string storage, PostgresServer? postgres, string? connectionString)
     {
         Storage = storage;
         _postgres = postgres;
@@ -26,17 +26,17 @@ internal sealed class FuzzStore : IAsyncDisposable
 
     public bool IsPostgres => _postgres is not null;
 
-    public static async Task<FuzzStore> StartAsync(string storage)
+    public static async Task<StorageUnderTest> StartAsync(string storage)
     {
         if (storage == "duckdb")
         {
-            return new FuzzStore(storage, null, null);
+            return new StorageUnderTest(storage, null, null);
         }
 
         var postgres = await PostgresServer.StartAsync();
         try
         {
-            return new FuzzStore(storage, postgres, await postgres.CreateDatabaseAsync());
+            return new StorageUnderTest(storage, postgres, await postgres.CreateDatabaseAsync());
         }
         catch
         {
