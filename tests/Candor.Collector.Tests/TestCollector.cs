@@ -39,6 +39,9 @@ internal sealed class TestCollector : IAsyncDisposable
     {
         var collector = new TestCollector(dataDirectory ?? new TemporaryDirectory("candor-collector").Path, dataDirectory is null);
         List<string> args = ["--urls", "http://127.0.0.1:0", $"--Candor:DataDirectory={collector.DataDirectory}", "--Logging:LogLevel:Default=Warning",
+            // In process the GC is the test host's, shared by every collector a test run starts: the
+            // trimmer's full collections would pause them all (the real-process tests keep it on).
+            "--Candor:MemoryTrimInterval=00:00:00",
             $"--Candor:SchemaDirectory={schemaDirectory ?? SampleSchemas}"];
         args.AddRange(settings ?? []);
         if (configureKeys)
