@@ -182,6 +182,43 @@ public sealed class CollectorHardeningTests
         Assert.Equal(100, document.RootElement.GetArrayLength());
     }
 
+    [Fact]
+    public async Task ABodyTrickledInAtOneKilobytePerSecondIsCutOffAtTheBodyDeadline()
+    {
+        await using var server = await StorageUnderTest.StartAsync("duckdb");
+        using var data = new TemporaryDirectory();
+        var settings = NoIngestLimit;
+        settings["Candor__MaxBodyReadTime"] = "00:00:03";
+        await using var collector = await CollectorProcess.StartAsync(data.Path, server.Environment(settings));
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(collector.BaseAddress.Host, collector.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /v1/events HTTP/1.1\r\nHost: x\r\nX-Candor-Write-Key: {CollectorProcess.WriteKey}\r\nContent-Length: 1048576\r\n\r\n"));
+
+        // A kilobyte a second, as the probe sent it, for at most 20 s: the answer must come first.
+        var buffer = new byte[4096];
+        var answer = stream.ReadAsync(buffer).AsTask();
+        for (var second = 0; second < 20 && !answer.IsCompleted; second++)
+        {
+            try
+            {
+                await stream.WriteAsync(new byte[1024]);
+            }
+            catch (IOException)
+            {
+                break; // the collector answered and closed
+            }
+
+            await Task.WhenAny(answer, Task.Delay(1000));
+        }
+
+        Assert.True(answer.IsCompleted, "no answer while the body trickled in for 20 s");
+        var text = Encoding.ASCII.GetString(buffer, 0, await answer);
+        Assert.StartsWith("HTTP/1.1 408", text, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"body_timeout\"", text, StringComparison.Ordinal);
+    }
+
     private static string Wide(string field) => $"\"{field}\":\"{string.Concat(Enumerable.Repeat("é", 1000))}\"";
 
     private static string Regex(string input, string pattern, string replacement) =>
