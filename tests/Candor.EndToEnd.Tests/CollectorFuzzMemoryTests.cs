@@ -162,12 +162,13 @@ public sealed class CollectorFuzzMemoryTests(ITestOutputHelper output)
             {
                 case < 50:
                 {
-                    // Accepted and stored: every free-text context field at the limit, the command at its schema's.
+                    // Accepted and stored: every free-text context field at its limit (1,024 characters; 200
+                    // bytes for those analytics groups by), the command at its schema's.
                     var root = FuzzInputs.Base(_seed, -2, number, now, events: 2);
                     var context = (JsonObject)root["context"]!;
-                    foreach (var field in new[] { "product_version", "initial_version", "sdk_version", "runtime_version", "os_family", "os_version", "kernel_release", "architecture", "ci_name", "project_id", "user_id" })
+                    foreach (var field in FuzzInputs.FreeTextContextFields)
                     {
-                        context[field] = RandomText(random, MaxStringLength);
+                        context[field] = RandomText(random, FuzzInputs.DimensionFields.Contains(field) ? FuzzInputs.MaxDimensionBytes : MaxStringLength);
                     }
 
                     foreach (var e in (JsonArray)root["events"]!)

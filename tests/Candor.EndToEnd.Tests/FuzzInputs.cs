@@ -17,6 +17,16 @@ namespace Candor.EndToEnd.Tests;
 /// </summary>
 internal static partial class FuzzInputs
 {
+    /// <summary>The context's free-text fields.</summary>
+    public static readonly string[] FreeTextContextFields =
+        ["product_version", "initial_version", "sdk_version", "runtime_version", "os_family", "os_version", "kernel_release", "architecture", "ci_name", "project_id", "user_id"];
+
+    /// <summary>Those analytics groups by: at most <see cref="MaxDimensionBytes"/> bytes of UTF-8 each (docs/protocol.md).</summary>
+    public static readonly string[] DimensionFields =
+        ["product_version", "initial_version", "runtime_version", "os_family", "os_version", "architecture", "ci_name"];
+
+    public const int MaxDimensionBytes = 200;
+
     private const string ValuePlaceholder = "@@FUZZ{0}@@";
     private const string KeyPlaceholder = "@@FUZZKEY{0}@@";
 
@@ -281,16 +291,17 @@ internal static partial class FuzzInputs
         {
             case 7:
             {
-                // Valid by the protocol: every free-text context field at the 1,024-character limit, of
-                // text that does not compress (so a store's index cannot shrink it).
+                // Valid by the protocol: every free-text context field at its limit (1,024 characters; 200
+                // bytes for those analytics groups by), of text that does not compress (so a store's
+                // index cannot shrink it).
                 var root = Base(seed, client, number, now);
                 var context = (JsonObject)root["context"]!;
-                foreach (var field in new[] { "product_version", "initial_version", "sdk_version", "runtime_version", "os_family", "os_version", "kernel_release", "architecture", "ci_name", "project_id", "user_id" })
+                foreach (var field in FreeTextContextFields)
                 {
-                    context[field] = Convert.ToBase64String(RandomBytes(random, 768));
+                    context[field] = Convert.ToBase64String(RandomBytes(random, DimensionFields.Contains(field) ? MaxDimensionBytes / 4 * 3 : 768));
                 }
 
-                what = "every context string at the limit (1,024 random characters), otherwise valid";
+                what = "every context string at its limit (1,024 or 200 random characters), otherwise valid";
                 return Serialize(root);
             }
 
