@@ -10,7 +10,7 @@ public sealed class CollectorPrivacyTests
     // In the MaxMind test database: GB, England.
     private const string ClientAddress = "81.2.69.142";
 
-    private static string GeoIpDatabase => Path.GetFullPath(Path.Combine(RepositoryPaths.Root, "..", "shared", "testdata", "geoip", "GeoLite2-City-Test.mmdb"));
+    private static string GeoIpDatabase => RepositoryPaths.GeoIpTestDatabase;
 
     private static Dictionary<string, string?> Settings(bool trustLoopbackProxy) => new()
     {

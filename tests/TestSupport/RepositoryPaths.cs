@@ -5,6 +5,9 @@ internal static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
+    /// <summary>MaxMind's City test database, carried in the repository (tests/testdata/geoip).</summary>
+    public static string GeoIpTestDatabase => Path.Combine(Root, "tests", "testdata", "geoip", "GeoLite2-City-Test.mmdb");
+
     /// <summary>The configuration this test assembly was built in (<c>debug</c> or <c>release</c>),
     /// so programs are taken from the same build.</summary>
     private static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;

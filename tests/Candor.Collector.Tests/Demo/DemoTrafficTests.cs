@@ -9,7 +9,7 @@ public sealed class DemoTrafficTests
     private static readonly TimeSpan DemoTimeout = TimeSpan.FromMinutes(3);
 
     private static string GeoIpDatabase =>
-        Path.GetFullPath(Path.Combine(RepositoryPaths.Root, "..", "shared", "testdata", "geoip", "GeoLite2-City-Test.mmdb"));
+        RepositoryPaths.GeoIpTestDatabase;
 
     [Fact]
     public async Task ServeDemoFillsAnEmptyStoreOnceWithTrafficEveryAnalyticsAnswerShows()

@@ -37,7 +37,7 @@ public sealed class IpPseudonymizerTests
     [Fact]
     public void TheGeoLocatorFindsCountryAndRegionInACityDatabase()
     {
-        var path = Path.GetFullPath(Path.Combine(Candor.TestSupport.RepositoryPaths.Root, "..", "shared", "testdata", "geoip", "GeoLite2-City-Test.mmdb"));
+        var path = Candor.TestSupport.RepositoryPaths.GeoIpTestDatabase;
         using var geo = new GeoLocator(new CollectorOptions { GeoIpDatabase = path });
 
         Assert.Equal(new GeoLocation("GB", "ENG"), geo.Locate(IPAddress.Parse("81.2.69.142")));
