@@ -47,7 +47,17 @@ internal static class CandorCommandLine
             Demo.DemoTraffic.RunWhenStarted(app);
         }
 
-        await app.RunAsync();
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // The commonest first-run failure: one line that says what to do, not a stack trace.
+            await Console.Error.WriteLineAsync($"candor: {ex.Message} Stop what listens there, or choose another address, e.g. --urls http://localhost:5081");
+            return 2;
+        }
+
         return 0;
     }
 }

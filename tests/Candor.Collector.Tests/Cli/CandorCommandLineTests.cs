@@ -116,6 +116,22 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
         Assert.Contains("No Candor database", missing.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnAddressInUseIsOneLineSayingHowToChooseAnotherNotAStackTrace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        using var data = new TemporaryDirectory("candor-port");
+
+        var result = await RunAsync("--urls", $"http://127.0.0.1:{port}", $"--Candor:DataDirectory={data.Path}");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("address already in use", line, StringComparison.Ordinal);
+        Assert.Contains("--urls", line, StringComparison.Ordinal);
+    }
+
     private static Task<ProgramResult> RunAsync(params string[] arguments) =>
         ProgramProcess.RunAsync(Candor, arguments, Path.GetTempPath(), timeout: TimeSpan.FromSeconds(60));
 
