@@ -37,5 +37,5 @@ internal static class AdminEndpoints
 
     // No store holds U+0000 (Ingestion/TextRules.cs), and PostgreSQL refuses it as a parameter.
     private static IResult InvalidProduct() =>
-        IngestEndpoint.Error(StatusCodes.Status400BadRequest, AnalyticsEndpoints.InvalidQuery, "'product' must not hold U+0000.");
+        Operations.ErrorAnswers.Refuse(StatusCodes.Status400BadRequest, AnalyticsEndpoints.InvalidQuery, "'product' must not hold U+0000.");
 }

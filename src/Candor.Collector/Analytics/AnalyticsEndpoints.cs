@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization.Metadata;
-using Candor.Collector.Ingestion;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 
@@ -76,7 +75,7 @@ internal static class AnalyticsEndpoints
     private static Interval IntervalOf(HttpContext http) =>
         Enum.TryParse<Interval>(http.Request.Query["interval"], ignoreCase: true, out var interval) && Enum.IsDefined(interval) ? interval : Interval.Day;
 
-    private static IResult Invalid(string message) => IngestEndpoint.Error(StatusCodes.Status400BadRequest, InvalidQuery, message);
+    private static IResult Invalid(string message) => Operations.ErrorAnswers.Refuse(StatusCodes.Status400BadRequest, InvalidQuery, message);
 
     private static bool IsIdentifier(string value) =>
         value.Length is > 0 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');

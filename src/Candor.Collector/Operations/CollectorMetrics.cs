@@ -17,6 +17,9 @@ internal static class CollectorMetrics
     public static readonly Counter RequestsRefused = Metrics.CreateCounter(
         "candor_requests_refused_total", "Ingest requests refused as a whole, by code.", "code");
 
+    public static readonly Counter AdminRequestsRefused = Metrics.CreateCounter(
+        "candor_admin_requests_refused_total", "Admin, analytics and dashboard API calls refused, by code (wrong token, bad query).", "code");
+
     public static readonly Counter MemoryTrims = Metrics.CreateCounter(
         "candor_memory_trims_total", "Times the collector gave memory back to the OS after a burst (Operations/MemoryTrimmer.cs).");
 

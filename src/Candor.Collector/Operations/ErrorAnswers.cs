@@ -13,6 +13,14 @@ namespace Candor.Collector.Operations;
 /// </summary>
 internal static partial class ErrorAnswers
 {
+    /// <summary>A refused admin, analytics or dashboard call: its error body, counted in
+    /// <see cref="CollectorMetrics.AdminRequestsRefused"/> (not among refused ingest requests).</summary>
+    public static IResult Refuse(int status, string code, string message)
+    {
+        CollectorMetrics.AdminRequestsRefused.WithLabels(code).Inc();
+        return Results.Json(new ErrorResponse { Code = code, Message = message }, ProtocolJsonContext.Default.ErrorResponse, statusCode: status);
+    }
+
     public static IApplicationBuilder UseErrorAnswers(this IApplicationBuilder app)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorAnswers));

@@ -1,4 +1,4 @@
-using Candor.Collector.Ingestion;
+using Candor.Collector.Operations;
 using Candor.Protocol;
 
 namespace Candor.Collector.Security;
@@ -24,7 +24,7 @@ internal static class AdminTokenFilter
             {
                 return failures.Failed(address) is { } waitAfterFailure
                     ? RateLimits.Answer(http, waitAfterFailure, RateLimits.AdminScope)
-                    : IngestEndpoint.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken, "Send the admin token as 'Authorization: Bearer <token>'.");
+                    : ErrorAnswers.Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken, "Send the admin token as 'Authorization: Bearer <token>'.");
             }
 
             // Asked again after the comparison: many guesses sent at once all pass the first check, and
