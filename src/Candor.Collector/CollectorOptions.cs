@@ -41,17 +41,24 @@ internal sealed class CollectorOptions
     /// <summary><see cref="DuckDbCheckpointSize"/> in bytes (valid options only).</summary>
     public long DuckDbCheckpointBytes => SizeInBytes(DuckDbCheckpointSize) ?? 0;
 
-    /// <summary>A size in DuckDB's notation (<c>512KB</c>, <c>256MB</c>, <c>1GB</c>; units of 1024), or <c>0</c>.</summary>
+    /// <summary>The one grammar of sizes in these options (DuckDB's notation): a number, whole or
+    /// decimal, and a unit (<c>512KB</c>, <c>256MB</c>, <c>1.5GB</c>; KB/KiB, MB/MiB, GB/GiB, all units
+    /// of 1024), or <c>0</c>. Returns <see langword="null"/> for anything else.</summary>
     internal static long? SizeInBytes(string text)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), "^([0-9]+)\\s*(KB|MB|GB|KiB|MiB|GiB)?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
-        if (!match.Success || !long.TryParse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), "^([0-9]+(?:\\.[0-9]+)?)\\s*(KB|MB|GB|KiB|MiB|GiB)?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!match.Success || !decimal.TryParse(match.Groups[1].Value, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var number))
         {
             return null;
         }
 
         var shift = match.Groups[2].Value.ToUpperInvariant() switch { "" => number == 0 ? 0 : -1, "KB" or "KIB" => 10, "MB" or "MIB" => 20, _ => 30 };
-        return shift < 0 || number > (long.MaxValue >> 30) ? null : number << shift;
+        if (shift < 0 || number > (long.MaxValue >> 30))
+        {
+            return null;
+        }
+
+        return (long)(number * (1L << shift));
     }
 
     /// <summary>The PostgreSQL connection string when <see cref="Storage"/> is <c>postgres</c>. Default: none.</summary>
@@ -165,7 +172,7 @@ internal sealed class CollectorOptions
             errors.Add("Candor:ConnectionString must be set when Candor:Storage is 'postgres'.");
         }
 
-        if (!System.Text.RegularExpressions.Regex.IsMatch(DuckDbMemoryLimit, "^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+        if (SizeInBytes(DuckDbMemoryLimit) is not > 0)
         {
             errors.Add($"Candor:DuckDbMemoryLimit must be a size such as 128MB or 1GB, not '{DuckDbMemoryLimit}'.");
         }
