@@ -139,20 +139,9 @@ internal static partial class IngestEndpoint
             return Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.TooManyEvents, $"A batch may hold at most {MaxEventsPerBatch} events.");
         }
 
-        if (LongestContextString(batch.Context) > options.MaxStringLength)
+        if (CheckContext(batch.Context, options.MaxStringLength) is { } contextError)
         {
-            return Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong, $"A context field is longer than {options.MaxStringLength} characters.");
-        }
-
-        if (!DimensionsFit(batch.Context))
-        {
-            return Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong,
-                $"A version, OS, architecture or CI name in the context is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.");
-        }
-
-        if (!ContextIsStorable(batch.Context))
-        {
-            return Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidText, "A context field holds U+0000, which the collector does not store.");
+            return contextError;
         }
 
         var receivedAt = time.GetUtcNow();
@@ -251,16 +240,41 @@ internal static partial class IngestEndpoint
     private static Task<RequestBody> ReadBodyAsync(HttpContext http, CollectorOptions options, TimeProvider time) =>
         RequestBody.ReadAsync(http.Request, MaxCompressedBytes, MaxDecompressedBytes, options.MaxBodyReadTime, options.MinBodyBytesPerSecond, time, http.RequestAborted);
 
-    private static bool DimensionsFit(EventContext c) =>
-        TextRules.FitsDimension(c.ProductVersion) && TextRules.FitsDimension(c.InitialVersion) && TextRules.FitsDimension(c.RuntimeVersion) &&
-        TextRules.FitsDimension(c.OsFamily) && TextRules.FitsDimension(c.OsVersion) && TextRules.FitsDimension(c.Architecture) &&
-        TextRules.FitsDimension(c.CiName);
+    /// <summary>The answer for a context field that is too long, too long for analytics to group by,
+    /// or unstorable (in that order of precedence); <see langword="null"/> when every field passes.
+    /// Each field is named once, with whether analytics groups by it (<see cref="TextRules.MaxDimensionBytes"/>).</summary>
+    private static IResult? CheckContext(EventContext c, int maxLength)
+    {
+        var (tooLong, tooWide, unstorable) = (false, false, false);
+        Field(c.Product, dimension: false);
+        Field(c.ProductVersion, dimension: true);
+        Field(c.InitialVersion, dimension: true);
+        Field(c.SdkVersion, dimension: false);
+        Field(c.RuntimeVersion, dimension: true);
+        Field(c.OsFamily, dimension: true);
+        Field(c.OsVersion, dimension: true);
+        Field(c.KernelRelease, dimension: false);
+        Field(c.Architecture, dimension: true);
+        Field(c.CiName, dimension: true);
+        Field(c.ProjectId, dimension: false);
+        Field(c.UserId, dimension: false);
 
-    private static bool ContextIsStorable(EventContext c) =>
-        TextRules.IsStorable(c.Product) && TextRules.IsStorable(c.ProductVersion) && TextRules.IsStorable(c.InitialVersion) &&
-        TextRules.IsStorable(c.SdkVersion) && TextRules.IsStorable(c.RuntimeVersion) && TextRules.IsStorable(c.OsFamily) &&
-        TextRules.IsStorable(c.OsVersion) && TextRules.IsStorable(c.KernelRelease) && TextRules.IsStorable(c.Architecture) &&
-        TextRules.IsStorable(c.CiName) && TextRules.IsStorable(c.ProjectId) && TextRules.IsStorable(c.UserId);
+        return tooLong ? Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong, $"A context field is longer than {maxLength} characters.")
+            : tooWide ? Error(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong,
+                $"A version, OS, architecture or CI name in the context is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.")
+            : unstorable ? Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidText, "A context field holds U+0000, which the collector does not store.")
+            : null;
+
+        void Field(string? value, bool dimension)
+        {
+            if (value is not null)
+            {
+                tooLong |= value.Length > maxLength;
+                tooWide |= dimension && !TextRules.FitsDimension(value);
+                unstorable |= !TextRules.IsStorable(value);
+            }
+        }
+    }
 
     internal static IResult Error(int status, string code, string message)
     {
@@ -293,12 +307,6 @@ internal static partial class IngestEndpoint
 
         return false;
     }
-
-    private static int LongestContextString(EventContext c) => Math.Max(
-        Math.Max(Math.Max(c.Product.Length, c.ProductVersion?.Length ?? 0), Math.Max(c.InitialVersion?.Length ?? 0, c.SdkVersion?.Length ?? 0)),
-        Math.Max(
-            Math.Max(Math.Max(c.RuntimeVersion?.Length ?? 0, c.OsFamily?.Length ?? 0), Math.Max(c.OsVersion?.Length ?? 0, c.KernelRelease?.Length ?? 0)),
-            Math.Max(Math.Max(c.Architecture?.Length ?? 0, c.CiName?.Length ?? 0), Math.Max(c.ProjectId?.Length ?? 0, c.UserId?.Length ?? 0))));
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch for {Product}: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected")]
     private static partial void LogStored(ILogger logger, string product, int accepted, int duplicates, int rejected);

@@ -75,15 +75,12 @@ internal readonly struct RequestBody : IDisposable
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
         {
             // Malformed framing (a chunk-size line that overflows, a body shorter than its
-            // Content-Length): Kestrel's message names the problem, never the content.
+            // Content-Length): Kestrel's message names the problem, never the content. Kestrel throws
+            // some of these as plain IOExceptions; Operations/UnreadableBodyStream.cs, around every
+            // request body, turns those into this exception.
             return Fail(ex.StatusCode, ErrorCodes.MalformedBody, "The request body is malformed: " + ex.Message);
         }
-        catch (IOException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Kestrel reports some framing errors this way ("Bad chunk size data" for a chunk-size
-            // line that overflows); a client that went away does not read the answer.
-            return Fail(StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody, "The request body's framing is malformed.");
-        }
+
     }
 
     private static async Task<RequestBody> ReadWithinAsync(HttpRequest request, int maxCompressed, int maxDecompressed, CancellationToken cancellationToken)

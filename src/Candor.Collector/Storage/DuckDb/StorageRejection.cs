@@ -10,8 +10,9 @@ namespace Candor.Collector.Storage.DuckDb;
 /// </summary>
 internal static class StorageRejection
 {
-    /// <summary>The quarantine reason code for events the database could not store.</summary>
-    public const string ReasonCode = "storage_rejected";
+    /// <summary>The quarantine reason code for events the database could not store: the protocol's
+    /// code for the same refusal at ingest.</summary>
+    public const string ReasonCode = Candor.Protocol.ErrorCodes.StorageRejected;
 
     /// <summary>How much of the database's error the message keeps.</summary>
     private const int ErrorChars = 512;
