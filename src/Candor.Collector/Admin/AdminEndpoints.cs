@@ -1,5 +1,4 @@
 using Candor.Collector.Analytics;
-using Candor.Collector.Ingestion;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 
@@ -10,32 +9,18 @@ internal static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/v1/admin").RequireAdminToken();
+        var admin = endpoints.MapGroup("/v1/admin").RequireAdminToken().RefuseUnstorableQuery();
 
         admin.MapGet("/events", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
         {
-            if (!TextRules.IsStorable(product))
-            {
-                return InvalidProduct();
-            }
-
             var events = await store.ReadRecentAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
             return Results.Json(events, CollectorJsonContext.Default.IReadOnlyListStoredEvent);
         });
 
         admin.MapGet("/quarantine", async (string product, int? limit, IEventQuery store, CancellationToken cancellationToken) =>
         {
-            if (!TextRules.IsStorable(product))
-            {
-                return InvalidProduct();
-            }
-
             var rejected = await store.ReadQuarantineAsync(product, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken);
             return Results.Json(rejected, CollectorJsonContext.Default.IReadOnlyListQuarantineRecord);
         });
     }
-
-    // No store holds U+0000 (Ingestion/TextRules.cs), and PostgreSQL refuses it as a parameter.
-    private static IResult InvalidProduct() =>
-        Operations.ErrorAnswers.Refuse(StatusCodes.Status400BadRequest, AnalyticsEndpoints.InvalidQuery, "'product' must not hold U+0000.");
 }

@@ -14,7 +14,7 @@ internal static class AnalyticsEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/v1/admin/analytics").RequireAdminToken();
+        var group = endpoints.MapGroup("/v1/admin/analytics").RequireAdminToken().RefuseUnstorableQuery();
         var json = AnalyticsJsonContext.Default;
 
         group.MapGet("/products", async (IAnalyticsStore store, CancellationToken ct) =>
@@ -47,7 +47,7 @@ internal static class AnalyticsEndpoints
         });
 
         group.MapGet("/live", async (string product, IAnalyticsStore store, AnalyticsOptions options, TimeProvider time, CancellationToken ct) =>
-            !Ingestion.TextRules.IsStorable(product) ? Invalid("'product' must not hold U+0000.") : Results.Json(await store.LiveAsync(product, time.GetUtcNow() - options.LiveWindow, options.MinimumGroupSize, ct), json.LiveInstances));
+            Results.Json(await store.LiveAsync(product, time.GetUtcNow() - options.LiveWindow, options.MinimumGroupSize, ct), json.LiveInstances));
     }
 
     /// <summary><c>/v1/admin/analytics/quarantine</c>: rejected events by reason code and by schema, for
@@ -55,7 +55,7 @@ internal static class AnalyticsEndpoints
     /// since a rejected event was never attributed). Read from the event store, so it answers on
     /// every storage engine.</summary>
     public static void MapQuarantineSummary(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGroup("/v1/admin/analytics").RequireAdminToken().MapGet("/quarantine", (HttpContext http, IEventQuery store, CancellationToken ct) =>
+        endpoints.MapGroup("/v1/admin/analytics").RequireAdminToken().RefuseUnstorableQuery().MapGet("/quarantine", (HttpContext http, IEventQuery store, CancellationToken ct) =>
             RunAsync(http, AnalyticsJsonContext.Default.QuarantineSummary, q => store.SummarizeQuarantineAsync(q.Product, q.From, q.To, ct)));
 
     private static void MapQuery<T>(
