@@ -671,7 +671,7 @@ internal sealed class DuckDbEventStore : IEventStore
     /// to that one until it ends. With its default of one worker per core, a checkpoint takes every
     /// core of a small machine for a second or two, and each worker keeps its own allocation caches:
     /// on two cores under full ingest, one thread gave the same throughput and about 20 MB less peak
-    /// memory (bench/results/load-testing-history.md, session 10). Requests are acknowledged from the
+    /// memory (bench/results/load-testing-history.md, run 10). Requests are acknowledged from the
     /// journal meanwhile, so a slower checkpoint holds up nothing; analytics queries that run during
     /// it get one thread too.
     /// </summary>
