@@ -197,7 +197,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <param name="exitCode">The command's exit code.</param>
     /// <param name="duration">How long the command took.</param>
     /// <param name="eventName">The declared event to record. Default: <c>command</c>.</param>
-    public void TrackCommand(string commandPath, IEnumerable<string> tokens, IEnumerable<string> knownNames, int exitCode, TimeSpan duration, string eventName = "command")
+    public void TrackCommand(string commandPath, IEnumerable<string> tokens, IEnumerable<string> knownNames, int exitCode, TimeSpan duration, string eventName = EventConventions.CommandEvent)
     {
         if (_queue is null && !_debug)
         {
@@ -208,9 +208,9 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         {
             var declaresArguments = _catalog.TryGet(eventName, out var definition) && definition.IndexOf("arguments") >= 0;
             Track(eventName,
-                new EventProperty("command", commandPath),
-                new EventProperty("exit_code", exitCode),
-                new EventProperty("duration_ms", (long)duration.TotalMilliseconds),
+                new EventProperty(EventConventions.CommandProperty, commandPath),
+                new EventProperty(EventConventions.ExitCode, exitCode),
+                new EventProperty(EventConventions.DurationMs, (long)duration.TotalMilliseconds),
                 declaresArguments ? new EventProperty("arguments", CommandMasking.MaskArguments(tokens, knownNames)) : default);
         }
         catch (Exception ex)
@@ -232,7 +232,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     /// <param name="errorCode">The code to record. Default: derived from the exception (a socket error name,
     /// an HTTP status, a Win32 code, or the HRESULT).</param>
     /// <param name="eventName">The declared event to record. Default: <c>error</c>.</param>
-    public void TrackError(Exception exception, string? errorCode = null, string eventName = "error")
+    public void TrackError(Exception exception, string? errorCode = null, string eventName = EventConventions.ErrorEvent)
     {
         if ((_queue is null && !_debug) || exception is null)
         {
@@ -242,8 +242,8 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         try
         {
             Track(eventName,
-                new EventProperty(EventDefinition.ErrorType, exception.GetType().FullName ?? exception.GetType().Name),
-                new EventProperty(EventDefinition.ErrorCode, errorCode ?? ErrorCodeOf(exception)));
+                new EventProperty(EventConventions.ErrorType, exception.GetType().FullName ?? exception.GetType().Name),
+                new EventProperty(EventConventions.ErrorCode, errorCode ?? ErrorCodeOf(exception)));
         }
         catch (Exception ex)
         {

@@ -1,4 +1,4 @@
-using Candor.Catalog;
+using Candor.Protocol;
 
 namespace Candor;
 
@@ -56,8 +56,8 @@ public sealed class TelemetryOperation : IDisposable
 
         var elapsed = _time.GetElapsedTime(_started);
         _client.Track(_name,
-            new EventProperty(EventDefinition.OperationDuration, (long)elapsed.TotalMilliseconds),
-            new EventProperty(EventDefinition.OperationOutcome, _failed ? "failure" : "success"),
-            new EventProperty(EventDefinition.ErrorCode, _errorCode));
+            new EventProperty(EventConventions.DurationMs, (long)elapsed.TotalMilliseconds),
+            new EventProperty(EventConventions.Outcome, _failed ? EventConventions.OutcomeFailure : EventConventions.OutcomeSuccess),
+            new EventProperty(EventConventions.ErrorCode, _errorCode));
     }
 }

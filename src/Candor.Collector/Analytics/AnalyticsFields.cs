@@ -9,10 +9,10 @@ namespace Candor.Collector.Analytics;
 /// </summary>
 internal readonly record struct AnalyticsFields(string? Subject, double? DurationMs, bool? Failed, string? ErrorCode)
 {
-    public const string CommandEvent = "command";
-    public const string OperationEvent = "operation";
-    public const string ErrorEvent = "error";
-    public const string HeartbeatEvent = "heartbeat";
+    public const string CommandEvent = EventConventions.CommandEvent;
+    public const string OperationEvent = EventConventions.OperationEvent;
+    public const string ErrorEvent = EventConventions.ErrorEvent;
+    public const string HeartbeatEvent = EventConventions.HeartbeatEvent;
 
     /// <summary>Which stored events are command runs (a SQL condition over the typed columns).</summary>
     public const string CommandRunSql = "name = 'command'";
@@ -33,17 +33,17 @@ internal readonly record struct AnalyticsFields(string? Subject, double? Duratio
         string? Text(string key) => properties.TryGetValue(key, out var v) && v.Kind == PropertyKind.String ? v.AsString : null;
         double? Number(string key) => properties.TryGetValue(key, out var v) && v.Kind is PropertyKind.Integer or PropertyKind.Number ? v.AsNumber : null;
 
-        var errorCode = Text("error_code");
+        var errorCode = Text(EventConventions.ErrorCode);
         return telemetryEvent.Name switch
         {
-            CommandEvent => new(Text("command"), Number("duration_ms"),
-                Number("exit_code") is { } exit ? exit != 0 : errorCode is not null ? true : null, errorCode),
-            OperationEvent => new(Text("operation"), Number("duration_ms"),
-                Text("outcome") is { } outcome ? !string.Equals(outcome, "success", StringComparison.Ordinal) : errorCode is not null ? true : null, errorCode),
-            ErrorEvent => new(Text("error_type"), null, true, errorCode),
-            _ when Text("outcome") is { } outcome => new(telemetryEvent.Name, Number("duration_ms"),
-                !string.Equals(outcome, "success", StringComparison.Ordinal), errorCode),
-            _ => new(null, Number("duration_ms"), null, errorCode),
+            CommandEvent => new(Text(EventConventions.CommandProperty), Number(EventConventions.DurationMs),
+                Number(EventConventions.ExitCode) is { } exit ? exit != 0 : errorCode is not null ? true : null, errorCode),
+            OperationEvent => new(Text(EventConventions.OperationProperty), Number(EventConventions.DurationMs),
+                Text(EventConventions.Outcome) is { } outcome ? !string.Equals(outcome, EventConventions.OutcomeSuccess, StringComparison.Ordinal) : errorCode is not null ? true : null, errorCode),
+            ErrorEvent => new(Text(EventConventions.ErrorType), null, true, errorCode),
+            _ when Text(EventConventions.Outcome) is { } outcome => new(telemetryEvent.Name, Number(EventConventions.DurationMs),
+                !string.Equals(outcome, EventConventions.OutcomeSuccess, StringComparison.Ordinal), errorCode),
+            _ => new(null, Number(EventConventions.DurationMs), null, errorCode),
         };
     }
 }

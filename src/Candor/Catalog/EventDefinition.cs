@@ -1,3 +1,4 @@
+using Candor.Protocol;
 namespace Candor.Catalog;
 
 /// <summary>
@@ -16,11 +17,6 @@ public sealed class EventDefinition
 {
     /// <summary>The default longest string kept after redaction: 200 characters.</summary>
     public const int DefaultMaxLength = 200;
-
-    internal const string OperationDuration = "duration_ms";
-    internal const string OperationOutcome = "outcome";
-    internal const string ErrorCode = "error_code";
-    internal const string ErrorType = "error_type";
 
     private readonly List<PropertyDefinition> _properties = [];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
@@ -60,16 +56,16 @@ public sealed class EventDefinition
     /// (integer ≥ 0), <c>outcome</c> (<c>success</c> or <c>failure</c>) and an optional <c>error_code</c>.</summary>
     public static EventDefinition Operation(string name, string description, string version = "1-0-0") =>
         new EventDefinition(name, description, version)
-            .Integer(OperationDuration, "How long the operation took, in milliseconds.", minimum: 0, required: true)
-            .Enum(OperationOutcome, "Whether the operation succeeded.", ["success", "failure"], required: true)
-            .String(ErrorCode, "The error code of a failed operation; never a message.", maxLength: 64);
+            .Integer(EventConventions.DurationMs, "How long the operation took, in milliseconds.", minimum: 0, required: true)
+            .Enum(EventConventions.Outcome, "Whether the operation succeeded.", [EventConventions.OutcomeSuccess, EventConventions.OutcomeFailure], required: true)
+            .String(EventConventions.ErrorCode, "The error code of a failed operation; never a message.", maxLength: 64);
 
     /// <summary>Declares the event recorded by <see cref="CandorClient.TrackError"/>: <c>error_type</c>
     /// (the exception's type name) and <c>error_code</c>. Default name: <c>error</c>.</summary>
-    public static EventDefinition Error(string name = "error", string description = "An error the tool reported: its type and code, never its message or stack.", string version = "1-0-0") =>
+    public static EventDefinition Error(string name = EventConventions.ErrorEvent, string description = "An error the tool reported: its type and code, never its message or stack.", string version = "1-0-0") =>
         new EventDefinition(name, description, version)
-            .String(ErrorType, "The exception's type name.", maxLength: 200, required: true)
-            .String(ErrorCode, "The error's code, e.g. an HRESULT or a socket error name.", maxLength: 64);
+            .String(EventConventions.ErrorType, "The exception's type name.", maxLength: 200, required: true)
+            .String(EventConventions.ErrorCode, "The error's code, e.g. an HRESULT or a socket error name.", maxLength: 64);
 
     /// <summary>Declares a string property; values are redacted, then cut to <paramref name="maxLength"/>
     /// (default <see cref="DefaultMaxLength"/>).</summary>
