@@ -38,6 +38,7 @@ internal sealed partial class PostgresEventStore
             error_code text
         """;
 
+    // The partitions this instance has made sure exist, so each month costs one round trip.
     private readonly HashSet<string> _partitions = new(StringComparer.Ordinal);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ namespace Candor.Collector.Storage.Postgres;
 /// updated, in one transaction.</summary>
 internal sealed partial class PostgresEventStore
 {
+    // The columns of events, in the order WriteEvent writes them and ReadRecentAsync reads them.
     private const string Columns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
