@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Candor.Collector.Analytics;
 using Candor.Collector.Storage.DuckDb;
+using Candor.Collector.Storage.Postgres;
 using DuckDB.NET.Data;
 using Npgsql;
 

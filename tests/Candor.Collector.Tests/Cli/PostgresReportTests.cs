@@ -1,5 +1,5 @@
 using Candor.Collector.Tests.Analytics;
-using Candor.Collector.Tests.Storage;
+using Candor.Collector.Tests.Storage.Postgres;
 using Candor.TestSupport;
 
 namespace Candor.Collector.Tests.Cli;

@@ -1,7 +1,8 @@
 using Candor.Collector.Analytics;
-using Candor.Collector.Tests.Storage;
+using Candor.Collector.Storage.Postgres;
+using Candor.Collector.Tests.Analytics;
 
-namespace Candor.Collector.Tests.Analytics;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 /// <summary>The analytics contract on a real PostgreSQL server (the shared throwaway one), seeded
 /// once for the class into its own database.</summary>

@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Candor.Collector.Tests.Storage;
+using Candor.Collector.Tests.Analytics;
 
-namespace Candor.Collector.Tests.Analytics;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 /// <summary>The analytics API of a collector running on PostgreSQL storage.</summary>
 [Collection("postgres")]

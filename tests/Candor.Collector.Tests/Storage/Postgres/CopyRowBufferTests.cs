@@ -2,7 +2,7 @@ using Candor.Collector.Storage.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Candor.Collector.Tests.Storage;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 [Collection("postgres")]
 public sealed class CopyRowBufferTests(PostgresFixture postgres)

@@ -1,6 +1,6 @@
 using Candor.TestSupport;
 
-namespace Candor.Collector.Tests.Storage;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 /// <summary>One throwaway PostgreSQL server for every test in the <c>postgres</c> collection; each test makes its own database.</summary>
 public sealed class PostgresFixture : IAsyncLifetime

@@ -2,11 +2,10 @@ using System.Text.Json;
 using Candor.Collector.Analytics;
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.Postgres;
-using Candor.Collector.Tests.Storage;
 using Candor.Protocol;
 using Npgsql;
 
-namespace Candor.Collector.Tests.Analytics;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL rollups (install_months, day_counts) against the events they summarize, on a

@@ -1,7 +1,7 @@
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.Postgres;
 
-namespace Candor.Collector.Tests.Storage;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 [Collection("postgres")]
 public sealed class PostgresEventStoreTests(PostgresFixture postgres) : EventStoreContract

@@ -2,9 +2,10 @@ using System.Text.Json;
 using Candor.Collector.Analytics;
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.Postgres;
+using Candor.Collector.Tests.Analytics;
 using Candor.Protocol;
 
-namespace Candor.Collector.Tests.Analytics;
+namespace Candor.Collector.Tests.Storage.Postgres;
 
 /// <summary>Writes seed events through the real PostgreSQL store (binary COPY, monthly partitions,
 /// typed analytics columns), as the collector would have stored them.</summary>
