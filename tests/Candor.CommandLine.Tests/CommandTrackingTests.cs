@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Candor.Catalog;
-using Candor.Tests.Consent;
+using Candor.TestSupport;
 
 namespace Candor.CommandLine.Tests;
 

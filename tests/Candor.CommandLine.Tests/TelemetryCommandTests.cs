@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Candor.Tests.Consent;
+using Candor.TestSupport;
 
 namespace Candor.CommandLine.Tests;
 
@@ -72,7 +72,7 @@ public sealed class TelemetryCommandTests
 
         Invoke(environment, "telemetry status");
 
-        Assert.Empty(environment.FilesUnderHome());
+        Assert.Empty(environment.Files());
     }
 
     [Fact]
@@ -189,7 +189,7 @@ public sealed class TelemetryCommandTests
 
         Invoke(environment, "telemetry forget");
 
-        Assert.Empty(environment.FilesUnderHome());
+        Assert.Empty(environment.Files());
     }
 
     [Fact]

@@ -37,17 +37,14 @@ public sealed class AcmeNativeToolTests
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(executable)!, "*.dll"));
 
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
-        var result = await ProgramProcess.RunAsync(installed.FullName, ["run", "--pipeline", "native"], home.Path, new Dictionary<string, string?>
-        {
-            ["HOME"] = home.Path,
-            ["XDG_CONFIG_HOME"] = Path.Combine(home.Path, ".config"),
-            ["ACME_TELEMETRY_ENDPOINT"] = collector.BaseAddress.ToString(),
-            ["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey,
-            ["ACME_TELEMETRY"] = "anonymous",
-            ["ACME_FLUSH_MS"] = "5000",
-        });
+        var environment = home.Variables();
+        environment["ACME_TELEMETRY_ENDPOINT"] = collector.BaseAddress.ToString();
+        environment["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey;
+        environment["ACME_TELEMETRY"] = "anonymous";
+        environment["ACME_FLUSH_MS"] = "5000";
+        var result = await ProgramProcess.RunAsync(installed.FullName, ["run", "--pipeline", "native"], home.Path, environment);
 
         Assert.Equal(0, result.ExitCode);
         var stored = Assert.Single(await collector.ReadEventsAsync());

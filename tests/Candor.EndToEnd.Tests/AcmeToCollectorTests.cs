@@ -14,7 +14,7 @@ public sealed class AcmeToCollectorTests
     public async Task AnAcmeCommandArrivesAtTheCollectorWithItsNameContextAndProperties()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
 
         var result = await RunAcmeAsync(collector, home.Path, "run", "--pipeline", "nightly-load");
@@ -40,7 +40,7 @@ public sealed class AcmeToCollectorTests
     public async Task EventsAreStillThereAfterTheCollectorRestarts()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using (var first = await CollectorProcess.StartAsync(data.Path))
         {
             Assert.Equal(0, (await RunAcmeAsync(first, home.Path, "run", "--pipeline", "a")).ExitCode);
@@ -97,16 +97,15 @@ public sealed class AcmeToCollectorTests
          "events":[{"id":"01a20789-752e-7630-a95b-a94408c398b8","name":"command","time":"2026-11-23T08:00:00Z","properties":{"command":"run"}}]}
         """;
 
-    private static Task<ProgramResult> RunAcmeAsync(CollectorProcess collector, string home, params string[] arguments) =>
-        ProgramProcess.RunAsync(AcmeAssembly, arguments, home, new Dictionary<string, string?>
-        {
-            ["HOME"] = home,
-            ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config"),
-            ["ACME_TELEMETRY_ENDPOINT"] = collector.BaseAddress.ToString(),
-            ["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey,
-            // Consent given explicitly: this slice is about delivery; the first-run rules have their own tests.
-            ["ACME_TELEMETRY"] = "anonymous",
-            // A generous budget: this test is about the slice, not exit latency, and CI is slow.
-            ["ACME_FLUSH_MS"] = "5000",
-        });
+    private static Task<ProgramResult> RunAcmeAsync(CollectorProcess collector, string home, params string[] arguments)
+    {
+        var environment = TemporaryHome.VariablesFor(home);
+        environment["ACME_TELEMETRY_ENDPOINT"] = collector.BaseAddress.ToString();
+        environment["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey;
+        // Consent given explicitly: this slice is about delivery; the first-run rules have their own tests.
+        environment["ACME_TELEMETRY"] = "anonymous";
+        // A generous budget: this test is about the slice, not exit latency, and CI is slow.
+        environment["ACME_FLUSH_MS"] = "5000";
+        return ProgramProcess.RunAsync(AcmeAssembly, arguments, home, environment);
+    }
 }

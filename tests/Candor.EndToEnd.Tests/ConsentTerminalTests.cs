@@ -15,7 +15,7 @@ public sealed class ConsentTerminalTests
     public async Task UnderThePromptPolicyTheFirstInteractiveRunAsksAndTheAnswerDecidesAndIsSaved()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         var environment = ConsentTests.AcmeEnvironment(collector.BaseAddress, home.Path, new()
         {

@@ -16,7 +16,7 @@ public sealed class ConsentTests
     [Fact]
     public async Task WithDoNotTrackARunMakesNoConnectionAndWritesNoFile()
     {
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         // An endpoint this test owns: any connection attempt would wait in its backlog.
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -37,7 +37,7 @@ public sealed class ConsentTests
     public async Task UnderOptOutTheFirstRunPrintsTheNoticeAndSendsNothingAndTheSecondRunSends()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
 
         var first = await RunAcmeAsync(collector.BaseAddress, home.Path, home.Path, new(), "run", "--pipeline", "a");
@@ -62,7 +62,7 @@ public sealed class ConsentTests
     public async Task TelemetryDisableSendsNothingAndTheNextRunsSendNothing()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         await RunAcmeAsync(collector.BaseAddress, home.Path, home.Path, new(), "run", "--pipeline", "notice");
         await RunAcmeAsync(collector.BaseAddress, home.Path, home.Path, new(), "run", "--pipeline", "sent");
@@ -88,7 +88,7 @@ public sealed class ConsentTests
     public async Task NewWithTelemetryNoSendsNothingAndLaterRunsInsideTheProjectSendNothing()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         SawNotice(home.Path);
 
@@ -114,7 +114,7 @@ public sealed class ConsentTests
     public async Task RunsInsideAProjectThatAllowsTelemetryCarryItsProjectId()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         SawNotice(home.Path);
 
@@ -134,7 +134,7 @@ public sealed class ConsentTests
     public async Task ACorruptUserFileTurnsRunsOffIsLeftAsItIsAndStatusSaysWhy()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         const string Corrupt = "level = \"anonymous\"\ninstall_id = [oops\n";
         Directory.CreateDirectory(Path.GetDirectoryName(UserFile(home.Path))!);
@@ -156,7 +156,7 @@ public sealed class ConsentTests
     public async Task AConfigDirectoryThatCannotBeWrittenKeepsRunsOffAndWorking()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         // The suite runs as root, for whom chmod does not stop writes. A regular file where a parent
         // directory should be makes creating the config directory fail (ENOTDIR) for root too.
@@ -182,7 +182,7 @@ public sealed class ConsentTests
     public async Task TwoConcurrentFirstRunsEndWithOneInstallId()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
         SawNotice(home.Path);
 
@@ -200,7 +200,7 @@ public sealed class ConsentTests
     public async Task UnderThePromptPolicyARunWithoutATerminalAsksNothingAndSendsNothing()
     {
         using var data = new TemporaryDirectory();
-        using var home = new TemporaryDirectory();
+        using var home = new TemporaryHome();
         await using var collector = await CollectorProcess.StartAsync(data.Path);
 
         // Standard input is a pipe with an answer waiting: it must not be read.
@@ -223,16 +223,11 @@ public sealed class ConsentTests
 
     internal static Dictionary<string, string?> AcmeEnvironment(Uri endpoint, string home, Dictionary<string, string?> extra)
     {
-        var environment = CiVariables.Cleared(new Dictionary<string, string?>
-        {
-            ["HOME"] = home,
-            ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config"),
-            ["XDG_STATE_HOME"] = Path.Combine(home, ".local", "state"),
-            ["ACME_TELEMETRY_ENDPOINT"] = endpoint.ToString(),
-            ["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey,
-            // A generous budget: these tests are about what is sent, not exit latency, and CI is slow.
-            ["ACME_FLUSH_MS"] = "5000",
-        });
+        var environment = CiVariables.Cleared(TemporaryHome.VariablesFor(home));
+        environment["ACME_TELEMETRY_ENDPOINT"] = endpoint.ToString();
+        environment["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey;
+        // A generous budget: these tests are about what is sent, not exit latency, and CI is slow.
+        environment["ACME_FLUSH_MS"] = "5000";
         foreach (var (key, value) in extra)
         {
             environment[key] = value;

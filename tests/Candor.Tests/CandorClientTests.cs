@@ -12,7 +12,7 @@ public sealed class CandorClientTests
     public async Task TrackedEventsAreSentWithTheWriteKeyWhenTheClientIsDisposed()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment);
 
         client.Track("command", new Dictionary<string, PropertyValue> { ["command"] = "run", ["exit_code"] = 3 });
@@ -35,7 +35,7 @@ public sealed class CandorClientTests
     public async Task DisposeGivesUpWithinTheFlushBudgetWhenTheCollectorNeverAnswersAndSpoolsTheEvents()
     {
         await using var blackhole = new FaultyServer(Fault.AcceptAndNeverAnswer);
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(blackhole.BaseAddress, o => o.FlushBudget = TimeSpan.FromMilliseconds(200)), environment);
         client.Track("tick", new EventProperty("i", 1));
 
@@ -55,7 +55,7 @@ public sealed class CandorClientTests
     public async Task AFullQueueDropsAndCountsNewEventsInsteadOfWaiting()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.QueueCapacity = 3), environment);
 
         for (var i = 0; i < 10; i++)
@@ -71,7 +71,7 @@ public sealed class CandorClientTests
     [Fact]
     public void TrackAfterDisposeIsIgnoredWithoutThrowing()
     {
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(null), environment);
         client.Dispose();
 
@@ -119,7 +119,7 @@ public sealed class CandorClientTests
     public async Task AnOperationRecordsItsDurationAndOutcomeAndAnErrorOnlyItsTypeAndCode()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment);
 
         using (client.StartOperation("build"))
@@ -151,7 +151,7 @@ public sealed class CandorClientTests
     public async Task TrackCommandMasksEveryValueAndKeepsCommandAndOptionNames()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment);
 
         client.TrackCommand("run", ["run", "--pipeline", "nightly-load", "--env=prod", "extra"], ["run", "new", "--pipeline", "--env"], exitCode: 2, TimeSpan.FromMilliseconds(1234));

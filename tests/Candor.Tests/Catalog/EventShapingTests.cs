@@ -1,5 +1,6 @@
 using Candor.Tests.Delivery;
 using Candor.Tests.Fakes;
+using Candor.TestSupport;
 
 namespace Candor.Tests.Catalog;
 
@@ -79,7 +80,7 @@ public sealed class EventShapingTests
     public async Task WithoutACatalogEveryEventIsDropped()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.Catalog = null), environment);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -91,7 +92,7 @@ public sealed class EventShapingTests
     private static async Task<List<Protocol.TelemetryEvent>> SendAsync(Action<CandorClient> track)
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment);
         track(client);
         client.Dispose();

@@ -1,4 +1,5 @@
 using Candor.Consent;
+using Candor.TestSupport;
 
 namespace Candor.Tests.Consent;
 

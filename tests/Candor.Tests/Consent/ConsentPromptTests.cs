@@ -1,4 +1,5 @@
 using Candor.Consent;
+using Candor.TestSupport;
 using static Candor.Tests.Consent.ConsentPrecedenceTests;
 
 namespace Candor.Tests.Consent;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Candor.Consent;
 using Candor.Hosting;
+using Candor.TestSupport;
 using static Candor.Tests.Consent.ConsentPrecedenceTests;
 
 namespace Candor.Tests.Consent;
@@ -38,7 +39,7 @@ public sealed class ConsentResolverTests
         var decision = new ConsentResolver(AcmeOptions(ConsentPolicy.OptOut), environment).Resolve();
 
         Assert.Equal(TelemetryLevel.Off, decision.Level);
-        Assert.Empty(environment.FilesUnderHome());
+        Assert.Empty(environment.Files());
         Assert.Equal("", environment.Error);
     }
 
@@ -239,7 +240,7 @@ public sealed class ConsentResolverTests
         Assert.Equal(TelemetryLevel.Off, prompt.Level);
         Assert.Equal("", environment.Error);
         Assert.Equal(0, environment.LinesRead);
-        Assert.Equal([Path.Combine(".local", "state", "acme", "telemetry", "spool", "0001.json")], environment.FilesUnderHome());
+        Assert.Equal([Path.Combine(".local", "state", "acme", "telemetry", "spool", "0001.json")], environment.Files());
     }
 
     [Fact]

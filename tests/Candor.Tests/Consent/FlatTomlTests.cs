@@ -1,4 +1,5 @@
 using Candor.Consent;
+using Candor.TestSupport;
 using Tomlyn;
 
 namespace Candor.Tests.Consent;

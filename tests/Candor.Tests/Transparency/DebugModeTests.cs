@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Candor.Tests.Delivery;
 using Candor.Tests.Fakes;
+using Candor.TestSupport;
 
 namespace Candor.Tests.Transparency;
 
@@ -11,7 +12,7 @@ public sealed class DebugModeTests
     public async Task InDebugModeEachEventIsPrintedToStandardErrorAndNothingIsSentOrWritten()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         environment.Variables["ACME_TELEMETRY_DEBUG"] = "1";
         var error = new StringWriter();
         var original = Console.Error;

@@ -1,11 +1,12 @@
 using System.Reflection;
 using PublicApiGenerator;
+using Xunit;
 
 namespace Candor.TestSupport;
 
 /// <summary>Compares a shipped assembly's public API with the approved text committed beside its test
 /// project (<c>tests/&lt;project&gt;/&lt;assembly&gt;.approved.txt</c>), so every change of the public
-/// surface shows in review. Linked only into the test projects of shipped packages.</summary>
+/// surface shows in review. Used by the test projects of shipped packages.</summary>
 internal static class PublicApiApproval
 {
     private static readonly ApiGeneratorOptions Options = new()

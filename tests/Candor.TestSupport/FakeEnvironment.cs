@@ -1,32 +1,36 @@
 using System.Text;
 using Candor.Hosting;
-using Candor.TestSupport;
 
-namespace Candor.Tests.Consent;
+namespace Candor.TestSupport;
 
 /// <summary>
-/// A process environment for consent tests: variables set by the test, a home and a working directory
-/// in a fresh temporary directory (real files), a terminal that answers with the lines the test
-/// queued and then reaches end of input, and a standard error the test reads.
+/// The process environment of an in-process client under test, the one fake of
+/// <see cref="ICandorEnvironment"/>: variables set by the test (no XDG variable unless the test sets one,
+/// so the SDK's defaults are what is exercised), a <see cref="TemporaryHome"/> whose <c>work</c> folder is
+/// the working directory (real files), a terminal that answers with the lines the test queued and then
+/// reaches end of input, and a standard error the test reads. The tools under test are called "acme".
 /// </summary>
 internal sealed class FakeEnvironment : ICandorEnvironment, IDisposable
 {
-    private readonly TemporaryDirectory _root = new("candor-consent");
+    /// <summary>The product name of the test tools, which names their settings and state folders.</summary>
+    public const string Product = "acme";
+
     private readonly StringBuilder _error = new();
     private readonly Queue<string> _input = new();
 
     public FakeEnvironment()
     {
-        HomeDirectory = _root.Combine("home");
-        CurrentDirectory = _root.Combine("home", "work");
+        CurrentDirectory = Home.Combine("work");
         Directory.CreateDirectory(CurrentDirectory);
     }
+
+    public TemporaryHome Home { get; } = new();
 
     public Dictionary<string, string?> Variables { get; } = new(StringComparer.Ordinal);
 
     public string CurrentDirectory { get; set; }
 
-    public string HomeDirectory { get; }
+    public string HomeDirectory => Home.Path;
 
     public bool IsInputTerminal { get; set; } = true;
 
@@ -34,6 +38,7 @@ internal sealed class FakeEnvironment : ICandorEnvironment, IDisposable
 
     public int LinesRead { get; private set; }
 
+    /// <summary>Everything written to standard error so far.</summary>
     public string Error
     {
         get
@@ -45,12 +50,18 @@ internal sealed class FakeEnvironment : ICandorEnvironment, IDisposable
         }
     }
 
-    public string UserFile => Path.Combine(HomeDirectory, ".config", "acme", "telemetry.toml");
+    // Where the SDK keeps acme's files while no XDG variable is set.
+    public string UserFile => Home.UserFile(Product);
 
-    public string StateDirectory => Path.Combine(HomeDirectory, ".local", "state", "acme", "telemetry");
+    public string StateDirectory => Home.StateDirectory(Product);
+
+    public string SpoolDirectory => Home.SpoolDirectory(Product);
+
+    public string TransparencyLogPath => Home.TransparencyLog(Product);
 
     public string? GetVariable(string name) => Variables.GetValueOrDefault(name);
 
+    /// <summary>Queues lines the person at the terminal will type.</summary>
     public void Type(params string[] lines)
     {
         foreach (var line in lines)
@@ -81,14 +92,16 @@ internal sealed class FakeEnvironment : ICandorEnvironment, IDisposable
 
     public void WriteProjectFile(string toml, string? projectDirectory = null)
     {
-        var path = Path.Combine(projectDirectory ?? CurrentDirectory, ".acme", "telemetry.toml");
+        var path = Path.Combine(projectDirectory ?? CurrentDirectory, "." + Product, "telemetry.toml");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, toml);
     }
 
     /// <summary>Every file under the home directory, relative to it.</summary>
-    public string[] FilesUnderHome() =>
-        [.. Directory.EnumerateFiles(HomeDirectory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(HomeDirectory, f))];
+    public string[] Files() => Home.Files();
 
-    public void Dispose() => _root.Dispose();
+    /// <summary>The batches waiting in acme's spool.</summary>
+    public string[] SpoolFiles() => Home.SpoolFiles(Product);
+
+    public void Dispose() => Home.Dispose();
 }
