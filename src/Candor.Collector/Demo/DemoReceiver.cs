@@ -63,7 +63,7 @@ internal sealed class DemoReceiver : IIngestDoor, IAsyncDisposable
 
     public bool WaitsWhenBusy => true;
 
-    public bool IsCounted => false;
+    public IIngestCounters Counters => UncountedIngest.Instance;
 
     /// <summary>Says where an install's batches come from; the listener itself only ever sees loopback.</summary>
     public void Locate(Guid installId, DemoNetwork network, IPAddress address)

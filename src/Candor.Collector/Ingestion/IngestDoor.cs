@@ -28,8 +28,8 @@ internal interface IIngestDoor
     /// <summary>Whether a full writer queue is waited out rather than answered 503 <c>overloaded</c>.</summary>
     bool WaitsWhenBusy { get; }
 
-    /// <summary>Whether the door's traffic shows in the collector's ingest metrics.</summary>
-    bool IsCounted { get; }
+    /// <summary>Where the door's refusals, rejections and stored events are counted.</summary>
+    IIngestCounters Counters { get; }
 }
 
 /// <summary>One batch's way in: its door, the write key it presented and the client's address (the
@@ -51,5 +51,5 @@ internal sealed class PublicIngestDoor(Credentials credentials, ClientAddressEnr
 
     public bool WaitsWhenBusy => false;
 
-    public bool IsCounted => true;
+    public IIngestCounters Counters => IngestMetrics.Instance;
 }

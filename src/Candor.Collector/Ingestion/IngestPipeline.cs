@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Unicode;
-using Candor.Collector.Operations;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 using Candor.Protocol;
@@ -12,7 +11,7 @@ namespace Candor.Collector.Ingestion;
 /// (Candor's JSON; another format's door decodes its own into an <see cref="EventBatch"/>), validate
 /// the batch and then each event, enrich (then forget the client address), hand the batch to the
 /// group-commit writer, and answer only once it is committed. Every refusal is counted once, under
-/// its code, for the doors that are counted.
+/// its code, in the door's <see cref="IIngestDoor.Counters"/>.
 /// </summary>
 internal sealed partial class IngestPipeline(
     EventValidator validator, GroupCommitWriter writer, LargeBodyGate gate, CollectorOptions options, TimeProvider time, ILogger<IngestPipeline> logger)
@@ -56,9 +55,9 @@ internal sealed partial class IngestPipeline(
 
     private static IngestAnswer Counted(IIngestDoor door, IngestAnswer answer)
     {
-        if (door.IsCounted && answer.Code is { } code)
+        if (answer.Code is { } code)
         {
-            CollectorMetrics.RequestsRefused.WithLabels(code).Inc();
+            door.Counters.Refused(code);
         }
 
         return answer;
@@ -238,10 +237,7 @@ internal sealed partial class IngestPipeline(
             {
                 response.Rejected++;
                 response.Results.Add(new EventResult { Id = id, Status = "rejected", Code = rejection.ReasonCode, Message = rejection.Message });
-                if (door.IsCounted)
-                {
-                    CollectorMetrics.Rejected.WithLabels(rejection.ReasonCode).Inc();
-                }
+                door.Counters.Rejected(rejection.ReasonCode);
             }
             else if (duplicates[stored++])
             {
@@ -258,10 +254,9 @@ internal sealed partial class IngestPipeline(
         var product = batch.Context.Product;
         // Only products with accepted events get a series: accepting needs a schema the operator
         // registered, so a development key (any product) cannot mint label values.
-        if (door.IsCounted && response.Accepted + response.Duplicates > 0)
+        if (response.Accepted + response.Duplicates > 0)
         {
-            CollectorMetrics.Accepted.WithLabels(product).Inc(response.Accepted);
-            CollectorMetrics.Duplicates.WithLabels(product).Inc(response.Duplicates);
+            door.Counters.Stored(product, response.Accepted, response.Duplicates);
         }
 
         LogStored(logger, product, response.Accepted, response.Duplicates, response.Rejected);
