@@ -225,7 +225,7 @@ internal sealed partial class IngestPipeline(
         return CheckContext(batch.Context, options.MaxStringLength);
     }
 
-    /// <summary>Each event's result, in order, and the metrics of a counted door.</summary>
+    /// <summary>Each event's result, in order, counted in the door's counters.</summary>
     private IngestAnswer Answer(IIngestDoor door, EventBatch batch, EventValidator.Outcome[] outcomes, bool[] duplicates)
     {
         var response = new IngestResponse();
