@@ -53,6 +53,8 @@ internal static class CollectorApp
         builder.Services.AddSingleton<ClientAddressEnricher>();
         builder.Services.AddSingleton<GroupCommitWriter>();
         builder.Services.AddSingleton<LargeBodyGate>();
+        builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddSingleton<PublicIngestDoor>();
         builder.Services.AddHostedService<Operations.MemoryTrimmer>();
         // Start order: storage, schemas, writer. Stop order is the reverse, and the writer drains
         // everything it accepted before the store is disposed.

@@ -1,4 +1,5 @@
 using Candor.Catalog;
+using Candor.Protocol;
 
 namespace Candor.Collector.Demo;
 
@@ -21,15 +22,15 @@ internal static class DemoCatalog
     private static EventCatalog Build(bool preview)
     {
         var catalog = new EventCatalog()
-            .Add(new EventDefinition("command", "One acme command ran: which one, how it ended and how long it took.", "1-1-0")
-                .String("command", "The command path, e.g. 'run' or 'telemetry status'; never its arguments.", maxLength: 100, required: true)
-                .Integer("exit_code", "The command's exit code.", required: true)
-                .Integer("duration_ms", "How long the command took, in milliseconds.", minimum: 0, required: true)
+            .Add(new EventDefinition(EventConventions.CommandEvent, "One acme command ran: which one, how it ended and how long it took.", "1-1-0")
+                .String(EventConventions.CommandProperty, "The command path, e.g. 'run' or 'telemetry status'; never its arguments.", maxLength: 100, required: true)
+                .Integer(EventConventions.ExitCode, "The command's exit code.", required: true)
+                .Integer(EventConventions.DurationMs, "How long the command took, in milliseconds.", minimum: 0, required: true)
                 .String("arguments", "The command line with every value masked.", maxLength: 200))
-            .Add(EventDefinition.Operation("operation", "A timed step of a command, such as loading a source.")
-                .String("operation", "The step's name.", maxLength: 64, required: true))
+            .Add(EventDefinition.Operation(EventConventions.OperationEvent, "A timed step of a command, such as loading a source.")
+                .String(EventConventions.OperationProperty, "The step's name.", maxLength: 64, required: true))
             .Add(EventDefinition.Error())
-            .Add(new EventDefinition("heartbeat", "The acme agent is alive.")
+            .Add(new EventDefinition(EventConventions.HeartbeatEvent, "The acme agent is alive.")
                 .Integer("uptime_s", "Seconds since the agent started.", minimum: 0))
             .Add(new EventDefinition("pipeline_run", "A pipeline ran: its size, never its names.")
                 .Enum("source_type", "The kind of data source.", ["postgres", "duckdb", "csv", "parquet"], required: true)

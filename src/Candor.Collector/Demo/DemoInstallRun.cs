@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Candor.Protocol;
 
 namespace Candor.Collector.Demo;
 
@@ -101,14 +102,14 @@ internal sealed class DemoInstallRun(DemoInstall install, DemoReceiver receiver,
         Describe(client, version);
         if (liveHeartbeatOnly)
         {
-            client.Track("heartbeat", new EventProperty("uptime_s", (long)(now - install.FirstRun).TotalSeconds));
+            client.Track(EventConventions.HeartbeatEvent, new EventProperty("uptime_s", (long)(now - install.FirstRun).TotalSeconds));
         }
         else if (install.IsAgent)
         {
             // The agent's day: a heartbeat every six hours (a real one beats more often; six keeps the demo small).
             for (var beat = 0; beat < 4 && clock.Now < now.AddMinutes(-20); beat++)
             {
-                client.Track("heartbeat", new EventProperty("uptime_s", (long)(clock.Now - install.FirstRun).TotalSeconds));
+                client.Track(EventConventions.HeartbeatEvent, new EventProperty("uptime_s", (long)(clock.Now - install.FirstRun).TotalSeconds));
                 clock.Advance(TimeSpan.FromHours(6));
             }
 
@@ -154,11 +155,11 @@ internal sealed class DemoInstallRun(DemoInstall install, DemoReceiver receiver,
             var load = TimeSpan.FromMilliseconds(duration.TotalMilliseconds * (0.2 + _random.NextDouble() * 0.5));
             clock.Advance(load);
             var loadFailed = failure.Exception is not null && _random.NextDouble() < 0.6;
-            client.Track("operation",
-                new EventProperty("operation", "load_source"),
-                new EventProperty("duration_ms", (long)load.TotalMilliseconds),
-                new EventProperty("outcome", loadFailed ? "failure" : "success"),
-                new EventProperty("error_code", loadFailed ? failure.Code ?? CandorClient.ErrorCodeOf(failure.Exception!) : null));
+            client.Track(EventConventions.OperationEvent,
+                new EventProperty(EventConventions.OperationProperty, "load_source"),
+                new EventProperty(EventConventions.DurationMs, (long)load.TotalMilliseconds),
+                new EventProperty(EventConventions.Outcome, loadFailed ? EventConventions.OutcomeFailure : EventConventions.OutcomeSuccess),
+                new EventProperty(EventConventions.ErrorCode, loadFailed ? failure.Code ?? CandorClient.ErrorCodeOf(failure.Exception!) : null));
             if (failure.Exception is null)
             {
                 var datasets = 1 + _random.Next(12);

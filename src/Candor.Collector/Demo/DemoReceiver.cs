@@ -1,48 +1,49 @@
 using System.Collections.Concurrent;
-using System.IO.Compression;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using Candor.Collector.Enrichment;
 using Candor.Collector.Ingestion;
-using Candor.Collector.Storage;
+using Candor.Collector.Security;
 using Candor.Protocol;
 
 namespace Candor.Collector.Demo;
 
 /// <summary>
 /// Where the demo's SDK clients deliver: a private listener on a loopback port, open only while the
-/// demo fills the store, that accepts only its own random write key. Each batch goes through the
-/// collector's own validation, enrichment and group-commit writer, as on <c>POST /v1/events</c>, with
-/// one difference that makes the backfill possible: the batch is taken to have arrived at its
-/// <c>sent_at</c>, a moment of the simulated past that clients and receiver share. Skew correction,
-/// the future and age limits and the quarantine apply from that moment, unchanged; the public
-/// ingest endpoint is not touched.
+/// demo fills the store, that accepts only its own random write key. It is a door of the collector's
+/// own <see cref="IngestPipeline"/>: each batch is read, decoded, validated, enriched, committed and
+/// answered as on <c>POST /v1/events</c>, with the differences that make the backfill possible. The
+/// batch is taken to have arrived at its <c>sent_at</c>, a moment of the simulated past that clients
+/// and receiver share (skew correction, the future and age limits and the quarantine apply from that
+/// moment, unchanged); its client is located where the simulated install lives; a full writer queue
+/// is waited out; and none of it counts in the collector's metrics. The public ingest endpoint is not touched.
 /// </summary>
-internal sealed class DemoReceiver : IAsyncDisposable
+internal sealed class DemoReceiver : IIngestDoor, IAsyncDisposable
 {
     /// <summary>The simulated network delay between a batch leaving a client and arriving.</summary>
     private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(40);
 
     private readonly HttpListener _listener = new();
-    private readonly EventValidator _validator;
+    private readonly IngestPipeline _pipeline;
     private readonly ClientAddressEnricher _enricher;
     private readonly GeoLocator _geo;
-    private readonly GroupCommitWriter _writer;
+    private readonly CollectorOptions _options;
     private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Guid, DemoNetwork> _networks = new();
     private readonly ConcurrentDictionary<Guid, IPAddress> _addresses = new();
     private readonly Task _loop;
     private long _accepted;
     private long _rejected;
 
-    public DemoReceiver(EventValidator validator, ClientAddressEnricher enricher, GeoLocator geo, GroupCommitWriter writer, TimeProvider time)
+    public DemoReceiver(IngestPipeline pipeline, ClientAddressEnricher enricher, GeoLocator geo, CollectorOptions options, TimeProvider time)
     {
-        _time = time;
-        _validator = validator;
+        _pipeline = pipeline;
         _enricher = enricher;
         _geo = geo;
-        _writer = writer;
+        _options = options;
+        _time = time;
         WriteKey = "wk_demo_" + Guid.NewGuid().ToString("N");
         var port = FreeLoopbackPort();
         Endpoint = new Uri($"http://127.0.0.1:{port}/");
@@ -55,9 +56,14 @@ internal sealed class DemoReceiver : IAsyncDisposable
 
     public string WriteKey { get; }
 
+    /// <summary>Events stored, including duplicates of stored ones.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
 
     public long Rejected => Interlocked.Read(ref _rejected);
+
+    public bool WaitsWhenBusy => true;
+
+    public IIngestCounters Counters => UncountedIngest.Instance;
 
     /// <summary>Says where an install's batches come from; the listener itself only ever sees loopback.</summary>
     public void Locate(Guid installId, DemoNetwork network, IPAddress address)
@@ -66,8 +72,35 @@ internal sealed class DemoReceiver : IAsyncDisposable
         _addresses[installId] = address;
     }
 
+    public bool IsKnownWriteKey(string writeKey) => string.Equals(writeKey, WriteKey, StringComparison.Ordinal);
+
+    public WriteKeyCheck CheckWriteKey(string? writeKey, string product) =>
+        string.IsNullOrEmpty(writeKey) ? WriteKeyCheck.Missing : IsKnownWriteKey(writeKey) ? WriteKeyCheck.Valid : WriteKeyCheck.Invalid;
+
+    /// <summary>Never later than the real arrival: a batch claiming to be sent in the future is checked
+    /// as arriving now, so the validator's future limit still applies to it.</summary>
+    public DateTimeOffset ArrivalOf(EventBatch batch, DateTimeOffset now)
+    {
+        var arrival = batch.SentAt + Latency;
+        return arrival > now ? now : arrival;
+    }
+
+    public ClientFacts Describe(EventBatch batch, IPAddress? client)
+    {
+        if (batch.Context.InstallId is not { } id || !_addresses.TryGetValue(id, out var address))
+        {
+            return default;
+        }
+
+        // The real enrichment (and pseudonymization, when enabled); the table only stands in for a
+        // GeoIP database the operator has not configured.
+        var facts = _enricher.Describe(address);
+        return _geo.IsEnabled ? facts : facts with { Country = _networks[id].Country, Region = _networks[id].Region };
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         _listener.Stop();
         try
         {
@@ -78,6 +111,7 @@ internal sealed class DemoReceiver : IAsyncDisposable
         }
 
         _listener.Close();
+        _stopping.Dispose();
     }
 
     private async Task AcceptAsync()
@@ -98,17 +132,28 @@ internal sealed class DemoReceiver : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers with the pipeline's status and <c>Retry-After</c>; the SDK reads no more.</summary>
     private async Task HandleAsync(HttpListenerContext context)
     {
+        IngestAnswer? answer = null;
         try
         {
-            context.Response.StatusCode = await StoreAsync(context.Request);
+            answer = await ReceiveAsync(context.Request);
+            context.Response.StatusCode = answer.Status;
+            if (answer.RetryAfterSeconds is { } seconds)
+            {
+                context.Response.AddHeader("Retry-After", seconds.ToString(CultureInfo.InvariantCulture));
+            }
+
+            Interlocked.Add(ref _accepted, answer.Stored);
+            Interlocked.Add(ref _rejected, answer.Rejected);
         }
-        catch (Exception ex) when (ex is JsonException or IOException or InvalidDataException)
+        catch (IOException)
         {
+            // The body could not be read (the client went away).
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
         }
-#pragma warning disable CA1031 // The writer logged what failed; the client gets a retryable answer, as from ingest.
+#pragma warning disable CA1031 // Whatever failed, the client gets a retryable answer, as from ingest.
         catch (Exception)
 #pragma warning restore CA1031
         {
@@ -117,76 +162,22 @@ internal sealed class DemoReceiver : IAsyncDisposable
         finally
         {
             context.Response.Close();
+            answer?.Dispose();
         }
     }
 
-    private async Task<int> StoreAsync(HttpListenerRequest request)
+    private async Task<IngestAnswer> ReceiveAsync(HttpListenerRequest request)
     {
-        if (request.Headers[ProtocolConstants.WriteKeyHeader] != WriteKey)
+        var call = new IngestCall(this, request.Headers[ProtocolConstants.WriteKeyHeader], Client: null);
+        if (IngestPipeline.Authenticate(call) is { } refused)
         {
-            return StatusCodes.Status401Unauthorized;
+            return refused;
         }
 
-        using var body = new MemoryStream();
-        if (string.Equals(request.Headers["Content-Encoding"], "gzip", StringComparison.OrdinalIgnoreCase))
-        {
-            await using var gzip = new GZipStream(request.InputStream, CompressionMode.Decompress);
-            await gzip.CopyToAsync(body);
-        }
-        else
-        {
-            await request.InputStream.CopyToAsync(body);
-        }
-
-        var batch = JsonSerializer.Deserialize(body.ToArray(), ProtocolJsonContext.Default.EventBatch);
-        if (batch?.Context is null || batch.Events is not { Count: > 0 })
-        {
-            return StatusCodes.Status400BadRequest;
-        }
-
-        // Never later than the real arrival: a batch claiming to be sent in the future is checked as
-        // arriving now, so the validator's future limit still applies to it.
-        var receivedAt = batch.SentAt + Latency;
-        receivedAt = receivedAt > _time.GetUtcNow() ? _time.GetUtcNow() : receivedAt;
-        var facts = FactsOf(batch.Context.InstallId);
-        var events = new List<EventRecord>(batch.Events.Count);
-        var quarantine = new List<QuarantineRecord>();
-        foreach (var e in batch.Events)
-        {
-            var outcome = _validator.Check(batch, e, receivedAt, facts);
-            if (outcome.Event is { } record)
-            {
-                events.Add(record);
-            }
-            else
-            {
-                quarantine.Add(outcome.Rejection!);
-            }
-        }
-
-        var write = new WriteRequest(events, quarantine);
-        while (!_writer.TryEnqueue(write))
-        {
-            await Task.Delay(50);
-        }
-
-        await write.Committed;
-        Interlocked.Add(ref _accepted, events.Count);
-        Interlocked.Add(ref _rejected, quarantine.Count);
-        return events.Count > 0 ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity;
-    }
-
-    private ClientFacts FactsOf(Guid? installId)
-    {
-        if (installId is not { } id || !_addresses.TryGetValue(id, out var address))
-        {
-            return default;
-        }
-
-        // The real enrichment (and pseudonymization, when enabled); the table only stands in for a
-        // GeoIP database the operator has not configured.
-        var facts = _enricher.Describe(address);
-        return _geo.IsEnabled ? facts : facts with { Country = _networks[id].Country, Region = _networks[id].Region };
+        var body = await RequestBody.ReadAsync(
+            request.InputStream, request.ContentLength64 >= 0 ? request.ContentLength64 : null, request.Headers["Content-Encoding"],
+            IngestEndpoint.MaxCompressedBytes, IngestEndpoint.MaxDecompressedBytes, _options.MaxBodyReadTime, _time, _stopping.Token);
+        return await _pipeline.IngestJsonAsync(call, body, _stopping.Token);
     }
 
     private static int FreeLoopbackPort()

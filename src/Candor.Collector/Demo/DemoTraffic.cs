@@ -10,8 +10,8 @@ namespace Candor.Collector.Demo;
 /// <c>candor serve --demo</c>: fills an empty store with a deterministic, realistic history of a
 /// simulated tool, <c>acme</c>, so a newcomer sees a full dashboard at once. A few hundred installs
 /// over the past <see cref="History"/> run the real client SDK (consent, catalog, redaction,
-/// command masking, batching, wire format); their batches go through the collector's validation,
-/// enrichment and writer by way of a private <see cref="DemoReceiver"/>. A store that holds any
+/// command masking, batching, wire format); their batches go through the collector's ingest pipeline
+/// (validation, enrichment, writer) by way of a private <see cref="DemoReceiver"/>. A store that holds any
 /// event is left alone.
 /// </summary>
 internal static partial class DemoTraffic
@@ -46,12 +46,13 @@ internal static partial class DemoTraffic
             return;
         }
 
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var time = services.GetRequiredService<TimeProvider>();
+        var started = time.GetTimestamp();
         var registry = services.GetRequiredService<SchemaRegistry>();
         await registry.RegisterAsync(DemoCatalog.Product,
             DemoCatalog.Released.Events.Select(d => (d.Name, d.Version, EventCatalog.ToJsonSchema(d, DemoCatalog.Product))));
 
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = time.GetUtcNow();
         var population = DemoPopulation.Plan(new Random(Seed), now, Installs, History);
         var geo = services.GetRequiredService<GeoLocator>();
         LogFilling(logger, Installs, DemoCatalog.Product, (int)History.TotalDays,
@@ -60,13 +61,13 @@ internal static partial class DemoTraffic
         try
         {
             await using var receiver = new DemoReceiver(
-                services.GetRequiredService<EventValidator>(), services.GetRequiredService<ClientAddressEnricher>(), geo,
-                services.GetRequiredService<GroupCommitWriter>(), services.GetRequiredService<TimeProvider>());
+                services.GetRequiredService<IngestPipeline>(), services.GetRequiredService<ClientAddressEnricher>(), geo,
+                services.GetRequiredService<CollectorOptions>(), time);
             // Many installs at once: the writer commits their batches in groups, which is what makes it fast.
             await Parallel.ForEachAsync(population, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
                 async (install, _) => await new DemoInstallRun(install, receiver, homes.FullName, now, Seed).RunAsync());
             LogFilled(logger, receiver.Accepted, receiver.Rejected, population.Count(i => i.OptedOut),
-                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                time.GetElapsedTime(started).TotalSeconds);
         }
         finally
         {

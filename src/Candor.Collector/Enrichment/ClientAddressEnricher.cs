@@ -1,5 +1,4 @@
 using System.Net;
-using Candor.Collector.Ingestion;
 
 namespace Candor.Collector.Enrichment;
 

@@ -1,12 +1,10 @@
 using System.Text.Json;
+using Candor.Collector.Enrichment;
 using Candor.Collector.Schemas;
 using Candor.Collector.Storage;
 using Candor.Protocol;
 
 namespace Candor.Collector.Ingestion;
-
-/// <summary>What ingest derived from the client address before forgetting it.</summary>
-internal readonly record struct ClientFacts(string? Country, string? Region, string? IpPseudonym);
 
 /// <summary>
 /// Checks each event of a batch and turns it into a record to store or to quarantine.

@@ -29,13 +29,13 @@ internal readonly struct RequestBody : IDisposable
     private readonly byte[]? _rented;
     private readonly int _length;
 
-    private RequestBody(byte[]? rented, int length, IResult? error) => (_rented, _length, Error) = (rented, length, error);
+    private RequestBody(byte[]? rented, int length, IngestAnswer? error) => (_rented, _length, Error) = (rented, length, error);
 
     /// <summary>The body's bytes (decompressed); valid until <see cref="Dispose"/>.</summary>
     public ReadOnlyMemory<byte> Bytes => _rented is null ? ReadOnlyMemory<byte>.Empty : _rented.AsMemory(0, _length);
 
-    /// <summary>The answer to send instead, when the body broke a limit or could not be decoded.</summary>
-    public IResult? Error { get; }
+    /// <summary>The refusal to answer instead, when the body broke a limit or could not be decoded.</summary>
+    public IngestAnswer? Error { get; }
 
     /// <summary>Gives the buffer back to the pool.</summary>
     public void Dispose()
@@ -58,15 +58,21 @@ internal readonly struct RequestBody : IDisposable
             rate.MinDataRate = new MinDataRate(minBytesPerSecond, TimeSpan.FromSeconds(5));
         }
 
-        using var timeout = new CancellationTokenSource(deadline, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        if (request.ContentLength > maxCompressed)
+        {
+            return TooLarge(maxCompressed);
+        }
+
+        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            // We enforce our own limit below with a clear answer; Kestrel's would answer a bare 413.
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
         try
         {
-            return await ReadWithinAsync(request, maxCompressed, maxDecompressed, linked.Token);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return Fail(StatusCodes.Status408RequestTimeout, ErrorCodes.BodyTimeout, $"The body was not received within {deadline.TotalSeconds:0} seconds.");
+            return await ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding.ToString(), maxCompressed, maxDecompressed, deadline, time, cancellationToken);
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
         {
@@ -80,34 +86,44 @@ internal readonly struct RequestBody : IDisposable
             // request body, turns those into this exception.
             return Fail(ex.StatusCode, ErrorCodes.MalformedBody, "The request body is malformed: " + ex.Message);
         }
-
     }
 
-    private static async Task<RequestBody> ReadWithinAsync(HttpRequest request, int maxCompressed, int maxDecompressed, CancellationToken cancellationToken)
+    /// <summary>Reads a body from any stream (the demo's receiver reads an <c>HttpListener</c>'s) with
+    /// the same limits, decoding and deadline; a read failure of the stream is the caller's.</summary>
+    public static async Task<RequestBody> ReadAsync(
+        Stream body, long? contentLength, string? contentEncoding, int maxCompressed, int maxDecompressed, TimeSpan deadline, TimeProvider time,
+        CancellationToken cancellationToken)
     {
-        if (request.ContentLength > maxCompressed)
+        using var timeout = new CancellationTokenSource(deadline, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
         {
-            return Fail(StatusCodes.Status413PayloadTooLarge, ErrorCodes.BodyTooLarge, $"The body may be at most {maxCompressed} bytes.");
+            return await ReadWithinAsync(body, contentLength, contentEncoding ?? "", maxCompressed, maxDecompressed, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Fail(StatusCodes.Status408RequestTimeout, ErrorCodes.BodyTimeout, $"The body was not received within {deadline.TotalSeconds:0} seconds.");
+        }
+    }
+
+    private static async Task<RequestBody> ReadWithinAsync(
+        Stream body, long? contentLength, string encoding, int maxCompressed, int maxDecompressed, CancellationToken cancellationToken)
+    {
+        if (contentLength > maxCompressed)
+        {
+            return TooLarge(maxCompressed);
         }
 
-        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false })
-        {
-            // We enforce our own limit below with a clear answer; Kestrel's would answer a bare 413.
-            sizeFeature.MaxRequestBodySize = null;
-        }
-
-        var encoding = request.Headers.ContentEncoding.ToString();
         var gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
         if (!gzip && encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
             return Fail(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedEncoding, $"Content-Encoding '{encoding}' is not supported; use gzip or none.");
         }
 
-        var compressed = await ReadLimitedAsync(request.Body, maxCompressed, (int)(request.ContentLength ?? 0), cancellationToken);
+        var compressed = await ReadLimitedAsync(body, maxCompressed, (int)(contentLength ?? 0), cancellationToken);
         if (compressed.Buffer is null)
         {
-            return Fail(StatusCodes.Status413PayloadTooLarge, ErrorCodes.BodyTooLarge, $"The body may be at most {maxCompressed} bytes.");
+            return TooLarge(maxCompressed);
         }
 
         if (!gzip)
@@ -135,8 +151,11 @@ internal readonly struct RequestBody : IDisposable
         }
     }
 
+    private static RequestBody TooLarge(int maxCompressed) =>
+        Fail(StatusCodes.Status413PayloadTooLarge, ErrorCodes.BodyTooLarge, $"The body may be at most {maxCompressed} bytes.");
+
     private static RequestBody Fail(int status, string code, string message) =>
-        new(null, 0, IngestEndpoint.Error(status, code, message));
+        new(null, 0, IngestAnswer.Refusal(status, code, message));
 
     /// <summary>The stream's bytes in a rented buffer, or a null buffer when the stream holds more
     /// than <paramref name="limit"/> (nothing is then left rented).</summary>

@@ -14,8 +14,10 @@ internal static class CollectorMetrics
     public static readonly Counter Rejected = Metrics.CreateCounter(
         "candor_events_rejected_total", "Events rejected and quarantined, by reason code.", "reason");
 
-    public static readonly Counter RequestsRefused = Metrics.CreateCounter(
-        "candor_requests_refused_total", "Ingest requests refused as a whole, by code.", "code");
+    /// <summary>Refused ingest requests only (Ingestion/IngestCounters.cs); refused admin, analytics
+    /// and dashboard calls are <see cref="AdminRequestsRefused"/>.</summary>
+    public static readonly Counter IngestRequestsRefused = Metrics.CreateCounter(
+        "candor_requests_refused_total", "Ingest requests refused as a whole, by code (admin, analytics and dashboard calls: candor_admin_requests_refused_total).", "code");
 
     public static readonly Counter AdminRequestsRefused = Metrics.CreateCounter(
         "candor_admin_requests_refused_total", "Admin, analytics and dashboard API calls refused, by code (wrong token, bad query).", "code");

@@ -10,7 +10,7 @@ public sealed class RefusalMetricsTests
     public async Task AWrongAdminTokenAndABadAnalyticsQueryAreCountedAsAdminRefusalsNotAsRefusedIngest()
     {
         await using var collector = await TestCollector.StartAsync();
-        var ingestBefore = CollectorMetrics.RequestsRefused.WithLabels("invalid_admin_token").Value + CollectorMetrics.RequestsRefused.WithLabels("invalid_query").Value;
+        var ingestBefore = CollectorMetrics.IngestRequestsRefused.WithLabels("invalid_admin_token").Value + CollectorMetrics.IngestRequestsRefused.WithLabels("invalid_query").Value;
         var tokenBefore = CollectorMetrics.AdminRequestsRefused.WithLabels("invalid_admin_token").Value;
         var queryBefore = CollectorMetrics.AdminRequestsRefused.WithLabels("invalid_query").Value;
 
@@ -30,6 +30,21 @@ public sealed class RefusalMetricsTests
 
         Assert.True(CollectorMetrics.AdminRequestsRefused.WithLabels("invalid_admin_token").Value >= tokenBefore + 1);
         Assert.True(CollectorMetrics.AdminRequestsRefused.WithLabels("invalid_query").Value >= queryBefore + 1);
-        Assert.Equal(ingestBefore, CollectorMetrics.RequestsRefused.WithLabels("invalid_admin_token").Value + CollectorMetrics.RequestsRefused.WithLabels("invalid_query").Value);
+        Assert.Equal(ingestBefore, CollectorMetrics.IngestRequestsRefused.WithLabels("invalid_admin_token").Value + CollectorMetrics.IngestRequestsRefused.WithLabels("invalid_query").Value);
+    }
+
+    [Fact]
+    public async Task ARefusedIngestRequestIsCountedAsRefusedIngestNotAsAnAdminRefusal()
+    {
+        await using var collector = await TestCollector.StartAsync();
+        var ingestBefore = CollectorMetrics.IngestRequestsRefused.WithLabels("missing_write_key").Value;
+        // No admin, analytics or dashboard call answers this code: any count of it there is ingest's.
+        var adminBefore = CollectorMetrics.AdminRequestsRefused.WithLabels("missing_write_key").Value;
+
+        using var response = await collector.PostAsync(TestCollector.Batch(), writeKey: null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.True(CollectorMetrics.IngestRequestsRefused.WithLabels("missing_write_key").Value >= ingestBefore + 1);
+        Assert.Equal(adminBefore, CollectorMetrics.AdminRequestsRefused.WithLabels("missing_write_key").Value);
     }
 }
