@@ -97,27 +97,13 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    /// <summary>Stops the loop and waits at most <paramref name="budget"/>: sends are cut when the budget
-    /// less a reserve for writing the spool is spent. True when the loop finished in time. The waiting
-    /// and the cutting happen on the calling thread, so they need no timer and no pool thread; the budget
-    /// is real time whatever the client's clock (see <see cref="TimedWaits"/>).</summary>
+    /// <summary>Stops the loop and waits at most <paramref name="budget"/> for its exit flush (see
+    /// <see cref="ExitFlush.WaitWithin"/>). True when the loop finished in time.</summary>
     public bool Stop(TimeSpan budget)
     {
         var started = Stopwatch.GetTimestamp();
         _stop.Cancel();
-        if (NothingToFlush())
-        {
-            return true;
-        }
-
-        if (!_started || _thread.Join(ExitFlush.SendBudget(budget)))
-        {
-            return true;
-        }
-
-        _sender?.CutShort();
-        var left = budget - Stopwatch.GetElapsedTime(started);
-        return _thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        return !_started || NothingToFlush() || ExitFlush.WaitWithin(budget, started, _thread.Join, _sender);
     }
 
     /// <summary>As <see cref="Stop"/>, without blocking the caller.</summary>
@@ -125,31 +111,7 @@ internal sealed class DeliveryLoop : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         _stop.Cancel();
-        if (!_started || NothingToFlush())
-        {
-            return true;
-        }
-
-        try
-        {
-            await _exited.Task.WaitAsync(ExitFlush.SendBudget(budget)).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        _sender?.CutShort();
-        var left = budget - Stopwatch.GetElapsedTime(started);
-        try
-        {
-            await _exited.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+        return !_started || NothingToFlush() || await ExitFlush.WaitWithinAsync(budget, started, _exited.Task, _sender).ConfigureAwait(false);
     }
 
     /// <summary>Releases the loop's handles once it has finished; a loop still running at the end of the
