@@ -72,7 +72,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         Spool? spool = null;
         if (consent.Level >= TelemetryLevel.Anonymous && options.Endpoint is not null)
         {
-            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, environment.GetVariable);
+            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, time);
             spool = options.SpoolMaxFiles > 0 && options.SpoolMaxBytes > 0
                 ? new Spool(Path.Combine(StateDirectory, "spool"), options.SpoolMaxBytes, options.SpoolMaxFiles, options.SpoolMaxAge, time)
                 : null;
@@ -97,7 +97,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Invalid Candor options: " + string.Join(" ", errors), nameof(options));
         }
 
-        return CreateInEnvironment(options, SystemEnvironment.Instance, TimeProvider.System);
+        return CreateInEnvironment(options, SystemEnvironment.Instance, options.TimeProvider);
     }
 
     /// <summary>Resolves consent before anything else: nothing is queued, written or started until

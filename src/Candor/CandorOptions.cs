@@ -101,6 +101,13 @@ public sealed class CandorOptions
     /// Default: 100. Allowed: 0 (no log) to 10 000.</summary>
     public int TransparencyLogSize { get; set; } = 100;
 
+    /// <summary>The clock the client reads: event times, operation durations, each batch's
+    /// <c>sent_at</c>, the batch interval, retry delays and the spool's ages. Default:
+    /// <see cref="TimeProvider.System"/>. For a host's own tests (e.g. a <c>FakeTimeProvider</c>, to get
+    /// known event times); the flush budget and the network timeouts always run on real time, so a
+    /// stopped clock never holds the process.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>How long the delivery thread stays idle after the client starts unless an event or
     /// <see cref="CandorClient.WarmUp"/> comes first (<see cref="Delivery.DeliveryLoop.WarmUpDelay"/>; tests lengthen it).</summary>
     internal TimeSpan IdleWarmUpDelay { get; set; } = Delivery.DeliveryLoop.WarmUpDelay;
@@ -139,6 +146,11 @@ public sealed class CandorOptions
         if (Endpoint is { IsAbsoluteUri: false } || Endpoint is { Scheme: not ("http" or "https") })
         {
             errors.Add($"Endpoint '{Endpoint}' must be an absolute http or https address.");
+        }
+
+        if (TimeProvider is null)
+        {
+            errors.Add("TimeProvider is required.");
         }
 
         if (FlushBudget < TimeSpan.Zero || FlushBudget > TimeSpan.FromSeconds(10))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Candor.Diagnostics;
 using Candor.Protocol;
 using Candor.Transparency;
@@ -6,9 +7,10 @@ namespace Candor.Delivery;
 
 /// <summary>
 /// The single reader of the client's queue, on its own background thread: it lingers until a batch is
-/// full (count or bytes) or the batch interval has passed, records the batch in the transparency log,
-/// sends it with bounded retries and backoff, and spools what cannot be delivered. At stop it makes
-/// one last attempt within the flush budget and spools the rest.
+/// full (count or bytes) or the batch interval has passed, then hands the batches on. This class is the
+/// thread and its schedule; the jobs are apart: <see cref="ColdStart"/> (what is prepared before the
+/// first send), <see cref="BatchAssembler"/> (batches from the queue), <see cref="BatchSender"/> (sending
+/// with retries and backoff, draining the spool) and <see cref="ExitFlush"/> (the budgeted last pass).
 /// </summary>
 /// <remarks>
 /// Modelled on OpenTelemetry's BatchExportProcessor: a dedicated thread with synchronous I/O, so the
@@ -20,26 +22,17 @@ namespace Candor.Delivery;
 /// </remarks>
 internal sealed class DeliveryLoop : IDisposable
 {
-    private readonly EventQueue _reader;
     private readonly CandorOptions _options;
-    private readonly Lazy<EventContext> _context;
-    private readonly Action? _warmUp;
-    private readonly TelemetryLevel _level;
-    private readonly HttpSender? _sender;
-    private readonly Spool? _spool;
-    private readonly TransparencyLog? _log;
     private readonly TimeProvider _time;
-    private readonly Backoff _backoff;
+    private readonly BatchAssembler _batches;
+    private readonly BatchSender? _sender;
+    private readonly ColdStart _coldStart;
+    private readonly ExitFlush _exitFlush;
     private readonly CancellationTokenSource _stop = new();
-    private readonly CancellationTokenSource _deadline = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly List<TaskCompletionSource> _flushWaiters = [];
-    private readonly List<EventBatch> _carried = [];
+    private readonly WakeSignal _wake;
+    private readonly FlushRequests _flushes = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
-    private DateTimeOffset _nextAttemptAt;
-    private int _wakePending;
-    private int _pending;
     private int _accepted;
     private bool _started;
 
@@ -47,16 +40,13 @@ internal sealed class DeliveryLoop : IDisposable
     public DeliveryLoop(EventQueue reader, CandorOptions options, Lazy<EventContext> context, TelemetryLevel level,
         HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time, Action? warmUp = null)
     {
-        _warmUp = warmUp;
-        _reader = reader;
         _options = options;
-        _context = context;
-        _level = level;
-        _sender = sender;
-        _spool = spool;
-        _log = log;
         _time = time;
-        _backoff = new Backoff(options.RetryBaseDelay, options.MaxRetryDelay, Random.Shared);
+        _wake = new WakeSignal(time, _stop.Token);
+        _batches = new BatchAssembler(reader, options, context, log, time);
+        _sender = sender is null ? null : new BatchSender(sender, spool, level, options, time, _stop.Token);
+        _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token);
+        _exitFlush = new ExitFlush(_batches, _sender, spool, level, log);
         _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
     }
 
@@ -71,29 +61,19 @@ internal sealed class DeliveryLoop : IDisposable
     public void OnEnqueued()
     {
         Volatile.Write(ref _accepted, 1);
-        var pending = Interlocked.Increment(ref _pending);
+        var pending = _batches.Added();
         if (pending == 1 || pending == _options.BatchSize)
         {
-            Wake();
+            _wake.Wake();
         }
     }
 
     /// <summary>Starts the warm-up now rather than at the first event or after <see cref="CandorOptions.IdleWarmUpDelay"/>:
     /// the host has said it is starting work it will track (see <c>CandorClient.WarmUp</c>).</summary>
-    public void WarmUpNow() => Wake();
+    public void WarmUpNow() => _wake.Wake();
 
     /// <summary>Empties the queue without delivering (benchmarks only; see <c>CandorClient.DiscardQueued</c>).</summary>
-    public int Discard()
-    {
-        var count = 0;
-        while (_reader.TryRead(out _))
-        {
-            count++;
-        }
-
-        Interlocked.Add(ref _pending, -count);
-        return count;
-    }
+    public int Discard() => _batches.Discard();
 
     /// <summary>Asks for an immediate delivery pass and waits for it, at most <paramref name="timeout"/>.</summary>
     public async Task FlushAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -103,16 +83,11 @@ internal sealed class DeliveryLoop : IDisposable
             return;
         }
 
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_flushWaiters)
-        {
-            _flushWaiters.Add(waiter);
-        }
-
-        Wake();
+        var passed = _flushes.Add();
+        _wake.Wake();
         try
         {
-            await waiter.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await passed.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -122,58 +97,21 @@ internal sealed class DeliveryLoop : IDisposable
         }
     }
 
-    /// <summary>Stops the loop and waits at most <paramref name="budget"/>: sends are cut when the budget
-    /// less a reserve for writing the spool is spent. True when the loop finished in time. The waiting
-    /// and the cutting happen on the calling thread, so they need no timer and no pool thread.</summary>
+    /// <summary>Stops the loop and waits at most <paramref name="budget"/> for its exit flush (see
+    /// <see cref="ExitFlush.WaitWithin"/>). True when the loop finished in time.</summary>
     public bool Stop(TimeSpan budget)
     {
-        var started = _time.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         _stop.Cancel();
-        if (NothingToFlush())
-        {
-            return true;
-        }
-
-        if (!_started || _thread.Join(SendBudget(budget)))
-        {
-            return true;
-        }
-
-        _deadline.Cancel();
-        var left = budget - _time.GetElapsedTime(started);
-        return _thread.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        return !_started || NothingToFlush() || ExitFlush.WaitWithin(budget, started, _thread.Join, _sender);
     }
 
     /// <summary>As <see cref="Stop"/>, without blocking the caller.</summary>
     public async Task<bool> StopAsync(TimeSpan budget)
     {
-        var started = _time.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         _stop.Cancel();
-        if (!_started || NothingToFlush())
-        {
-            return true;
-        }
-
-        try
-        {
-            await _exited.Task.WaitAsync(SendBudget(budget)).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        _deadline.Cancel();
-        var left = budget - _time.GetElapsedTime(started);
-        try
-        {
-            await _exited.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+        return !_started || NothingToFlush() || await ExitFlush.WaitWithinAsync(budget, started, _exited.Task, _sender).ConfigureAwait(false);
     }
 
     /// <summary>Releases the loop's handles once it has finished; a loop still running at the end of the
@@ -183,7 +121,7 @@ internal sealed class DeliveryLoop : IDisposable
         if (!_thread.IsAlive)
         {
             _stop.Dispose();
-            _deadline.Dispose();
+            _sender?.Dispose();
             _wake.Dispose();
         }
     }
@@ -201,7 +139,7 @@ internal sealed class DeliveryLoop : IDisposable
             return false;
         }
 
-        _deadline.Cancel();
+        _sender?.CutShort();
         return true;
     }
 
@@ -209,36 +147,6 @@ internal sealed class DeliveryLoop : IDisposable
     /// <remarks>Measured on acme (2 cores): without the delay a --help run paid 20–28 ms more for a warm-up
     /// it never used; with it, a command shorter than the delay warms up at its first event instead.</remarks>
     internal static readonly TimeSpan WarmUpDelay = TimeSpan.FromMilliseconds(100);
-
-    // Writing the spool takes a few milliseconds; keep a quarter of the budget (at most 50 ms) for it.
-    private static TimeSpan SendBudget(TimeSpan budget) =>
-        budget - TimeSpan.FromTicks(Math.Min(budget.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
-
-    private void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
-        {
-            _wake.Release();
-        }
-    }
-
-    /// <summary>Waits for a wake-up or the timeout; throws <see cref="OperationCanceledException"/> at stop.</summary>
-    private void WaitForWake(TimeSpan timeout)
-    {
-        _wake.Wait(timeout, _stop.Token);
-        Volatile.Write(ref _wakePending, 0);
-    }
-
-    private bool FlushRequested
-    {
-        get
-        {
-            lock (_flushWaiters)
-            {
-                return _flushWaiters.Count > 0;
-            }
-        }
-    }
 
     private void Run()
     {
@@ -250,7 +158,7 @@ internal sealed class DeliveryLoop : IDisposable
             {
                 try
                 {
-                    WaitForWake(_options.IdleWarmUpDelay);
+                    _wake.Wait(_options.IdleWarmUpDelay);
                 }
                 catch (OperationCanceledException)
                 {
@@ -261,65 +169,24 @@ internal sealed class DeliveryLoop : IDisposable
                 }
             }
 
-            // While the host runs its command: what Track needs, a connection to the collector, the
-            // exit path's code; then what earlier runs left. A short-lived tool's exit then pays only for
-            // the bytes on the wire.
-            _warmUp?.Invoke();
-            _sender?.Prepare(_stop.Token);
-            WarmUp();
-            if (!_stop.IsCancellationRequested)
-            {
-                DrainSpool();
-
-                // Draining may have used the prepared connection.
-                _sender?.Prepare(_stop.Token);
-            }
-
+            _coldStart.Run();
             while (!_stop.IsCancellationRequested)
             {
                 try
                 {
-                    if (Volatile.Read(ref _pending) == 0 && !FlushRequested)
-                    {
-                        WaitForWake(Timeout.InfiniteTimeSpan);
-                    }
-
-                    // Linger so a burst of events leaves as one request: until the interval has passed,
-                    // unless the batch fills or a flush is asked for (a wake-up left over from the
-                    // first event does not cut the wait short).
-                    var lingerStarted = _time.GetTimestamp();
-                    while (Volatile.Read(ref _pending) < _options.BatchSize && !FlushRequested)
-                    {
-                        var left = _options.BatchInterval - _time.GetElapsedTime(lingerStarted);
-                        if (left <= TimeSpan.Zero)
-                        {
-                            break;
-                        }
-
-                        WaitForWake(left);
-                    }
+                    Linger();
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
 
-                List<TaskCompletionSource> waiters;
-                lock (_flushWaiters)
-                {
-                    waiters = [.. _flushWaiters];
-                    _flushWaiters.Clear();
-                }
-
+                var waiters = _flushes.Take();
                 DeliverQueued();
                 waiters.ForEach(w => w.TrySetResult());
             }
 
-            if (FinalFlush())
-            {
-                // This run's events are out; what earlier runs left goes next, within what is left of the budget.
-                DrainSpool();
-            }
+            _exitFlush.Run();
         }
         catch (Exception ex)
         {
@@ -328,222 +195,44 @@ internal sealed class DeliveryLoop : IDisposable
         }
         finally
         {
-            lock (_flushWaiters)
-            {
-                _flushWaiters.ForEach(w => w.TrySetResult());
-                _flushWaiters.Clear();
-            }
-
+            _flushes.ReleaseAll();
             _exited.TrySetResult();
         }
     }
 
-    /// <summary>
-    /// Runs the exit path's serializers and compressor once while the host is still busy with its own
-    /// work. Cold, they cost tens of milliseconds of JIT and loading — enough to push a short-lived
-    /// tool's final flush past its budget. Touches neither the disk nor the network.
-    /// </summary>
-    private void WarmUp()
+    /// <summary>Waits for events, then lingers so a burst of events leaves as one request: until the
+    /// interval has passed, unless the batch fills or a flush is asked for (a wake-up left over from the
+    /// first event does not cut the wait short). Throws <see cref="OperationCanceledException"/> at stop.</summary>
+    private void Linger()
     {
-        var sample = new EventBatch
+        if (_batches.Pending == 0 && !_flushes.Any)
         {
-            Context = _context.Value,
-            Events = [new TelemetryEvent { Id = Guid.CreateVersion7(), Name = "warm_up", Properties = new Dictionary<string, PropertyValue> { ["s"] = "s", ["i"] = 1 } }],
-        };
-        WireJson.WriteBatch(Stream.Null, sample);
-        _ = WireJson.SerializeEvent(sample.Events[0]);
-        _sender?.WarmUp(sample);
-    }
-
-    private void DeliverQueued()
-    {
-        while (TakeBatch(log: true) is { } batch)
-        {
-            if (_sender is null)
-            {
-                continue;
-            }
-
-            switch (SendWithRetries(batch))
-            {
-                case Attempt.Done:
-                    break;
-                case Attempt.GaveUp:
-                    _spool?.Write(batch, _level);
-                    break;
-                case Attempt.Stopped:
-                    _carried.Add(batch);
-                    return;
-            }
-        }
-    }
-
-    /// <summary>Sends (or spools) everything left; true when everything was delivered.</summary>
-    private bool FinalFlush()
-    {
-        var batches = new List<EventBatch>(_carried);
-        var taken = new List<EventBatch>();
-        while (TakeBatch(log: false) is { } batch)
-        {
-            taken.Add(batch);
+            _wake.Wait(Timeout.InfiniteTimeSpan);
         }
 
-        batches.AddRange(taken);
-        try
+        var lingerStarted = _time.GetTimestamp();
+        while (_batches.Pending < _options.BatchSize && !_flushes.Any)
         {
-            return _sender is not null && SpoolThenSend(batches);
-        }
-        finally
-        {
-            // The user's record comes last at exit: delivery and the spool matter more within the budget.
-            if (taken.Count > 0)
-            {
-                _log?.Append(taken.SelectMany(b => b.Events));
-            }
-        }
-    }
-
-    private bool SpoolThenSend(List<EventBatch> batches)
-    {
-        // Write-ahead: the batches are on disk before the last attempt, so a process that exits at the
-        // end of the budget (or is killed) loses nothing; a delivered batch's file is deleted. A resend
-        // after a lost delete is harmless, because event ids are idempotency keys.
-        var spooled = batches.Select(b => _spool?.Write(b, _level)).ToList();
-
-        // One attempt per batch, and none once one has failed or while the collector asked us to back off.
-        var giveUp = _deadline.IsCancellationRequested || _time.GetUtcNow() < _nextAttemptAt;
-        for (var i = 0; i < batches.Count && !giveUp; i++)
-        {
-            var result = SendOnce(batches[i], Timeout.InfiniteTimeSpan);
-            if (result.Outcome == SendOutcome.Retry)
-            {
-                giveUp = true;
-            }
-            else if (spooled[i] is { } path)
-            {
-                Spool.Delete(path);
-            }
-        }
-
-        return !giveUp;
-    }
-
-    private enum Attempt
-    {
-        Done,
-        GaveUp,
-        Stopped,
-    }
-
-    private Attempt SendWithRetries(EventBatch batch)
-    {
-        for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
-        {
-            var wait = _nextAttemptAt - _time.GetUtcNow();
-            if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait))
-            {
-                return Attempt.Stopped;
-            }
-
-            var result = SendOnce(batch, _options.SendTimeout);
-            if (result.Outcome == SendOutcome.Delivered)
-            {
-                var recovered = _backoff.ConsecutiveFailures > 0;
-                _backoff.Succeeded();
-                if (recovered)
-                {
-                    DrainSpool();
-                }
-
-                return Attempt.Done;
-            }
-
-            if (result.Outcome == SendOutcome.Refused)
-            {
-                CandorEventSource.Log.EventsDropped(batch.Events.Count, "refused by the collector: " + result.Status);
-                return Attempt.Done;
-            }
-
-            _nextAttemptAt = _time.GetUtcNow() + _backoff.Failed(result.RetryAfter);
-            if (_stop.IsCancellationRequested)
-            {
-                return Attempt.Stopped;
-            }
-        }
-
-        return Attempt.GaveUp;
-    }
-
-    private SendResult SendOnce(EventBatch batch, TimeSpan timeout)
-    {
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token);
-        if (timeout != Timeout.InfiniteTimeSpan)
-        {
-            cancellation.CancelAfter(timeout);
-        }
-
-        batch.SentAt = _time.GetUtcNow();
-        return _sender!.Send(batch, cancellation.Token);
-    }
-
-    /// <summary>Sends what earlier runs left in the spool, oldest first, while the collector answers.</summary>
-    private void DrainSpool()
-    {
-        if (_sender is null || _spool is null)
-        {
-            return;
-        }
-
-        foreach (var spooled in _spool.ReadAll(_level))
-        {
-            if (_deadline.IsCancellationRequested || _time.GetUtcNow() < _nextAttemptAt)
-            {
-                return;
-            }
-
-            var result = SendOnce(spooled.Batch, _options.SendTimeout);
-            if (result.Outcome == SendOutcome.Retry)
-            {
-                _nextAttemptAt = _time.GetUtcNow() + _backoff.Failed(result.RetryAfter);
-                return;
-            }
-
-            _backoff.Succeeded();
-            Spool.Delete(spooled.Path);
-            if (result.Outcome == SendOutcome.Delivered)
-            {
-                CandorEventSource.Log.SpoolDrained(spooled.Batch.Events.Count);
-            }
-        }
-    }
-
-    /// <summary>The next batch from the queue, bounded by count and bytes; null when the queue is empty.</summary>
-    private EventBatch? TakeBatch(bool log)
-    {
-        List<TelemetryEvent>? events = null;
-        var bytes = 0;
-        while (events is not { Count: var count } || (count < _options.BatchSize && bytes < _options.MaxBatchBytes))
-        {
-            if (!_reader.TryRead(out var queued))
+            var left = _options.BatchInterval - _time.GetElapsedTime(lingerStarted);
+            if (left <= TimeSpan.Zero)
             {
                 break;
             }
 
-            Interlocked.Decrement(ref _pending);
-            bytes += queued.EstimatedBytes;
-            (events ??= []).Add(queued.ToTelemetryEvent());
+            _wake.Wait(left);
         }
+    }
 
-        if (events is null)
+    /// <summary>Sends the queue's batches with retries; a batch the stop interrupts waits for the exit flush.</summary>
+    private void DeliverQueued()
+    {
+        while (_batches.Take(log: true) is { } batch)
         {
-            return null;
+            if (_sender is not null && !_sender.Deliver(batch))
+            {
+                _exitFlush.Carry(batch);
+                return;
+            }
         }
-
-        if (log)
-        {
-            _log?.Append(events);
-        }
-
-        return new EventBatch { SentAt = _time.GetUtcNow(), Context = _context.Value, Events = events };
     }
 }

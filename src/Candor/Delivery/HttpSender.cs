@@ -19,53 +19,53 @@ internal enum SendOutcome
 /// <summary>The outcome of one attempt and, for a retryable one, how long the collector asked us to wait.</summary>
 internal readonly record struct SendResult(SendOutcome Outcome, TimeSpan? RetryAfter = null, int Status = 0);
 
-/// <summary>Posts batches (gzip above 1 KiB) to the collector. Never throws.</summary>
+/// <summary>Posts batches (gzip above 1 KiB) to the collector through <see cref="HttpClient"/>. Never throws.</summary>
 internal sealed class HttpSender : IDisposable
 {
     private HttpClient? _http;
 
     // Dispose looks at this, not at _http: a method that reads an HttpClient field makes the runtime
-    // load System.Net.Http, which a plain-http sender otherwise never does.
+    // load System.Net.Http, which a process that never sent anything (e.g. --help) does not need at exit.
     private bool _httpCreated;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
     private readonly TimeSpan _connectTimeout;
-    private readonly bool _raw;
-    private RawHttpPost.Connection? _prepared;
+    private readonly TimeProvider _time;
+    private PreparedConnection? _prepared;
+    private bool _preparedOnce;
     private int _attempts;
 
     /// <param name="endpoint">The collector's base address.</param>
     /// <param name="writeKey">The product's write key.</param>
     /// <param name="connectTimeout">The longest wait for a connection.</param>
-    /// <param name="getVariable">Reads the environment, to see whether a proxy is configured.</param>
-    /// <param name="allowRaw">Whether plain-http collectors may be reached without <see cref="HttpClient"/> (see <see cref="RawHttpPost"/>).</param>
-    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, Func<string, string?> getVariable, bool allowRaw = true)
+    /// <param name="time">The clock a <c>Retry-After</c> date is read against.</param>
+    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, TimeProvider time)
     {
         _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
         _writeKey = writeKey;
         _connectTimeout = connectTimeout;
-        _raw = allowRaw && RawHttpPost.CanServe(_eventsUri, writeKey, getVariable);
+        _time = time;
     }
 
-    // Built on first use, apart: its construction and first request are the costliest part of a cold
-    // send, and a field initialised in the constructor would load System.Net.Http on the host's thread at
-    // startup even when every request goes through RawHttpPost.
+    // Built on first use (normally by Prepare, on the delivery thread): its construction loads
+    // System.Net.Http, which the host's thread should not pay for at startup.
     private HttpClient Http
     {
         get
         {
             _httpCreated = true;
-            return _http ??= CreateHttpClient(_connectTimeout);
+            return _http ??= CreateHttpClient();
         }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static HttpClient CreateHttpClient(TimeSpan connectTimeout) => new(new SocketsHttpHandler
+    private HttpClient CreateHttpClient() => new(new SocketsHttpHandler
     {
-        ConnectTimeout = connectTimeout,
+        ConnectTimeout = _connectTimeout,
         UseProxy = true,
         AutomaticDecompression = DecompressionMethods.None,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectCallback = ConnectAsync,
     })
     {
         // The caller bounds each request with its own cancellation token.
@@ -75,19 +75,18 @@ internal sealed class HttpSender : IDisposable
     /// <summary>How many requests were started, for tests and diagnostics.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
 
+    /// <summary>How many requests went out on a connection made by <see cref="Prepare"/>, for tests.</summary>
+    internal int PreparedConnectionsUsed { get; private set; }
+
     /// <summary>
-    /// Runs the request path once without the network (building the body and the request head, reading
-    /// a canned answer), so that at exit only the bytes on the wire remain to be paid for.
+    /// Runs the request path once without the network (building the body and the request), so that at
+    /// exit only the bytes on the wire remain to be paid for.
     /// </summary>
     public void WarmUp(EventBatch sample)
     {
         try
         {
-            _ = Compress(sample);
-            if (_raw)
-            {
-                RawHttpPost.WarmUp(_eventsUri, _writeKey);
-            }
+            using var request = CreateRequest(Compress(sample));
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or NotSupportedException)
         {
@@ -96,26 +95,54 @@ internal sealed class HttpSender : IDisposable
     }
 
     /// <summary>
-    /// Starts connecting to the collector while the host is still busy, so the request made at exit does
-    /// not wait for a handshake. Never waits for the connection itself (only, for a host name, for name
-    /// resolution, which <paramref name="stop"/> cuts short); does nothing for <c>https</c> and proxied
-    /// collectors, or when a connection is already prepared. Called on the delivery thread only.
+    /// Builds the <see cref="HttpClient"/> and starts connecting to the collector while the host is still
+    /// busy, so the request made at exit does not wait for a handshake. Never waits for the connection
+    /// itself (only, for a host name, for name resolution, which <paramref name="stop"/> cuts short); does
+    /// nothing for a proxied collector, or when a connection is prepared or was ever used. Called on the
+    /// delivery thread only.
     /// </summary>
     public void Prepare(CancellationToken stop)
     {
-        if (!_raw || _prepared is not null)
-        {
-            return;
-        }
-
         try
         {
-            _prepared = RawHttpPost.BeginConnect(_eventsUri, _connectTimeout, stop);
+            _ = Http;
+            if (_prepared is not null || _preparedOnce || UsesProxy())
+            {
+                return;
+            }
+
+            _prepared = PreparedConnection.Begin(_eventsUri, _connectTimeout, stop);
         }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException or AggregateException)
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException
+            or AggregateException or InvalidOperationException or NotSupportedException)
         {
             // The request at exit connects on its own (and reports the failure).
         }
+    }
+
+    // A proxied request connects to the proxy, not to the collector: a connection prepared to the
+    // collector would go unused.
+    private bool UsesProxy()
+    {
+        var proxy = HttpClient.DefaultProxy;
+        return !proxy.IsBypassed(_eventsUri) && proxy.GetProxy(_eventsUri) is { } via && via != _eventsUri;
+    }
+
+    // Called by the handler for each new connection, on the thread of a synchronous Send: the prepared
+    // connection serves the first one when it can, the rest connect as the handler would.
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _prepared, null) is { } prepared)
+        {
+            _preparedOnce = true;
+            if (prepared.TryTake(context.DnsEndPoint, cancellationToken) is { } stream)
+            {
+                PreparedConnectionsUsed++;
+                return ValueTask.FromResult(stream);
+            }
+        }
+
+        return PreparedConnection.Connect(context.DnsEndPoint, cancellationToken);
     }
 
     /// <summary>Sends synchronously on the calling thread. The delivery loop owns a dedicated thread and
@@ -125,18 +152,17 @@ internal sealed class HttpSender : IDisposable
         Interlocked.Increment(ref _attempts);
         try
         {
-            var body = Compress(batch);
+            using var request = CreateRequest(Compress(batch));
             int status;
             TimeSpan? retryAfter;
-            if (_raw)
+            try
             {
-                var prepared = _prepared;
-                _prepared = null;
-                (status, retryAfter) = RawHttpPost.Post(_eventsUri, _writeKey, body.Bytes, body.Gzip, _connectTimeout, prepared, cancellationToken);
+                using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                (status, retryAfter) = ((int)response.StatusCode, RetryAfterOf(response));
             }
-            else
+            catch (HttpRequestException ex)
             {
-                (status, retryAfter) = SendWithHttpClient(body, cancellationToken);
+                throw new IOException(ex.Message, ex);
             }
 
             Diagnostics.CandorEventSource.Log.Delivered(batch.Events.Count, status);
@@ -155,37 +181,26 @@ internal sealed class HttpSender : IDisposable
         }
     }
 
-    // Apart, like CreateHttpClient: a plain-http collector reached through RawHttpPost never compiles
-    // or loads System.Net.Http's request, content and header types.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private (int Status, TimeSpan? RetryAfter) SendWithHttpClient(EncodedBatch body, CancellationToken cancellationToken)
+    private HttpRequestMessage CreateRequest(EncodedBatch body)
     {
-        using var content = new ByteArrayContent(body.Bytes.Array!, body.Bytes.Offset, body.Bytes.Count);
+        var content = new ByteArrayContent(body.Bytes.Array!, body.Bytes.Offset, body.Bytes.Count);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (body.Gzip)
         {
             content.Headers.ContentEncoding.Add("gzip");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
+        // Disposing the request disposes its content.
+        var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
         if (_writeKey is not null)
         {
             request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
         }
 
-        try
-        {
-            using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            return ((int)response.StatusCode, RetryAfterOf(response));
-        }
-        catch (HttpRequestException ex)
-        {
-            // Send's handler names no System.Net.Http type (see above): it sees a plain I/O failure.
-            throw new IOException(ex.Message, ex);
-        }
+        return request;
     }
 
-    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
         var retryAfter = response.Headers.RetryAfter;
         if (retryAfter?.Delta is { } delta)
@@ -195,7 +210,7 @@ internal sealed class HttpSender : IDisposable
 
         if (retryAfter?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - _time.GetUtcNow();
             return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
         }
 
@@ -236,14 +251,14 @@ internal sealed class HttpSender : IDisposable
 
     public void Dispose()
     {
-        _prepared?.Dispose();
+        Interlocked.Exchange(ref _prepared, null)?.Dispose();
         if (_httpCreated)
         {
             DisposeHttpClient();
         }
     }
 
-    // Apart: a process that never used HttpClient does not load System.Net.Http at exit to dispose nothing.
+    // Apart: a process that never built its HttpClient does not load System.Net.Http at exit to dispose nothing.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void DisposeHttpClient() => _http?.Dispose();
 }

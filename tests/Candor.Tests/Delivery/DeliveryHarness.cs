@@ -84,7 +84,7 @@ internal static class TestClients
     }
 
     public static CandorClient Create(CandorOptions options, ICandorEnvironment environment, TelemetryLevel level = TelemetryLevel.Anonymous, TimeProvider? time = null) =>
-        new(options, new ConsentDecision(level, "test", Guid.CreateVersion7(), "user-42"), environment, time ?? TimeProvider.System,
+        new(options, new ConsentDecision(level, "test", Guid.CreateVersion7(), "user-42"), environment, time ?? options.TimeProvider,
             new Redactor("alice", "build-box-7", "/home/alice"));
 
     /// <summary>Polls until <paramref name="condition"/> holds, for at most 10 s.</summary>

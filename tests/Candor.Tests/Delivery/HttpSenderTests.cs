@@ -2,20 +2,19 @@ using Candor.Delivery;
 using Candor.Protocol;
 using Candor.Tests.Fakes;
 using Candor.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Candor.Tests.Delivery;
 
-/// <summary>Both ways of posting — the raw socket used for plain http, and HttpClient used for https and
-/// proxies — give the collector the same request and read the same answer.</summary>
+/// <summary>The sender's requests (through HttpClient, on a connection prepared ahead or its own) and how
+/// it reads the collector's answers.</summary>
 public sealed class HttpSenderTests
 {
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task EitherPathDeliversTheBatchWithTheWriteKeyAndGzipAboveOneKibibyte(bool raw)
+    [Fact]
+    public async Task TheSenderDeliversTheBatchWithTheWriteKeyAndGzipAboveOneKibibyte()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), TimeProvider.System);
 
         var small = sender.Send(Batch(1), CancellationToken.None);
         var large = sender.Send(Batch(20), CancellationToken.None);
@@ -27,36 +26,87 @@ public sealed class HttpSenderTests
         Assert.Equal(21, collector.Events.Count());
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task EitherPathReadsTheStatusAndRetryAfter(bool raw)
+    [Fact]
+    public async Task TheSenderReadsTheStatusAndRetryAfter()
     {
         await using var collector = await LoopbackCollector.StartAsync();
         collector.Respond = _ => new StatusResult(429, retryAfterSeconds: 7);
-        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), TimeProvider.System);
 
         var result = sender.Send(Batch(1), CancellationToken.None);
 
         Assert.Equal(new SendResult(SendOutcome.Retry, TimeSpan.FromSeconds(7), 429), result);
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task APreparedConnectionCarriesTheFirstRequestAndLaterOnesConnectAfresh(bool raw)
+    [Fact]
+    public async Task APreparedConnectionCarriesTheFirstRequestAndLaterOnesStillArrive()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), TimeProvider.System);
 
         sender.WarmUp(Batch(1));
         sender.Prepare(CancellationToken.None);
         var first = sender.Send(Batch(1), CancellationToken.None);
         var second = sender.Send(Batch(2), CancellationToken.None);
+        var large = sender.Send(Batch(5000), CancellationToken.None);
 
+        Assert.Equal(1, sender.PreparedConnectionsUsed);
         Assert.Equal(SendOutcome.Delivered, first.Outcome);
         Assert.Equal(SendOutcome.Delivered, second.Outcome);
-        Assert.Equal(3, collector.Events.Count());
+        Assert.Equal(SendOutcome.Delivered, large.Outcome);
+        Assert.Equal(5003, collector.Events.Count());
+    }
+
+    [Fact]
+    public async Task APreparedConnectionTheServerClosedIsNotUsedAndTheRequestConnectsAfresh()
+    {
+        // A server that closes every connection it accepts at once: the prepared one is closed before
+        // the request, so the request connects on its own (and fails here, as a retry, never a throw).
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var closing = new CancellationTokenSource();
+        var accepted = 0;
+        var server = Task.Run(async () =>
+        {
+            while (!closing.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(closing.Token);
+                Interlocked.Increment(ref accepted);
+            }
+        });
+        using var sender = new HttpSender(new Uri($"http://127.0.0.1:{port}/"), "wk_test", TimeSpan.FromSeconds(2), TimeProvider.System);
+
+        sender.Prepare(CancellationToken.None);
+        await TestClients.Eventually(() => Volatile.Read(ref accepted) == 1, "the prepared connection was accepted and closed");
+        await Task.Delay(50);
+        var result = sender.Send(Batch(1), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal(0, sender.PreparedConnectionsUsed);
+        Assert.True(Volatile.Read(ref accepted) >= 2, "the request made its own connection");
+        await closing.CancelAsync();
+        try
+        {
+            await server;
+        }
+        catch (OperationCanceledException)
+        {
+            // The accept loop ends either way once cancelled.
+        }
+    }
+
+    [Fact]
+    public async Task ARetryAfterDateIsReadAgainstTheClientsClock()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
+        await using var collector = await LoopbackCollector.StartAsync();
+        collector.Respond = _ => new RetryAfterDate(time.GetUtcNow().AddSeconds(30));
+        using var sender = new HttpSender(collector.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), time);
+
+        var result = sender.Send(Batch(1), CancellationToken.None);
+
+        Assert.Equal(new SendResult(SendOutcome.Retry, TimeSpan.FromSeconds(30), 503), result);
     }
 
     [Fact]
@@ -68,72 +118,22 @@ public sealed class HttpSenderTests
             address = gone.BaseAddress;
         }
 
-        using var sender = new HttpSender(address, "wk_test", TimeSpan.FromSeconds(2), _ => null);
+        using var sender = new HttpSender(address, "wk_test", TimeSpan.FromSeconds(2), TimeProvider.System);
         sender.Prepare(CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, sender.Send(Batch(1), CancellationToken.None).Outcome);
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task EitherPathTurnsARefusedConnectionIntoARetryNotAThrow(bool raw)
+    [Fact]
+    public async Task ARefusedConnectionIsARetryNotAThrow()
     {
         await using var down = new FaultyServer(Fault.ConnectionRefused);
-        using var sender = new HttpSender(down.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), _ => null, allowRaw: raw);
+        using var sender = new HttpSender(down.BaseAddress, "wk_test", TimeSpan.FromSeconds(2), TimeProvider.System);
 
         var result = sender.Send(Batch(1), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, result.Outcome);
         Assert.Equal(1, sender.Attempts);
-    }
-
-    [Fact]
-    public async Task TheRawPathSendsABodyLargerThanTheSocketBufferToASlowReader()
-    {
-        // The socket stays non-blocking: a body the kernel cannot take at once is sent in parts, waiting
-        // for the reader between them, and the answer is read once it arrives.
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        var body = new byte[8 * 1024 * 1024];
-        Random.Shared.NextBytes(body);
-        var server = Task.Run(async () =>
-        {
-            using var client = await listener.AcceptTcpClientAsync();
-            var stream = client.GetStream();
-            var buffer = new byte[64 * 1024];
-            long received = 0;
-            while (received < body.Length)
-            {
-                var read = await stream.ReadAsync(buffer);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                received += read;
-                await Task.Delay(1);
-            }
-
-            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
-            return received;
-        });
-
-        var (status, _) = RawHttpPost.Post(new Uri($"http://127.0.0.1:{port}/v1/events"), "wk_test", body, gzip: false,
-            TimeSpan.FromSeconds(2), prepared: null, CancellationToken.None);
-
-        Assert.Equal(200, status);
-        Assert.True(await server >= body.Length, "the server read the whole request");
-    }
-
-    [Fact]
-    public void AProxyOrHttpsSendsThroughHttpClient()
-    {
-        Assert.False(RawHttpPost.CanServe(new Uri("https://telemetry.example.com/v1/events"), "wk", _ => null));
-        Assert.False(RawHttpPost.CanServe(new Uri("http://telemetry.example.com/v1/events"), "wk", v => v == "HTTP_PROXY" ? "http://proxy:3128" : null));
-        Assert.False(RawHttpPost.CanServe(new Uri("http://telemetry.example.com/v1/events"), "wk\r\nX-Injected: 1", _ => null));
-        Assert.True(RawHttpPost.CanServe(new Uri("http://telemetry.example.com/v1/events"), "wk", _ => null));
     }
 
     private static EventBatch Batch(int events) => new()
@@ -146,4 +146,15 @@ public sealed class HttpSenderTests
             Properties = new Dictionary<string, PropertyValue> { ["i"] = i },
         })],
     };
+}
+
+/// <summary>Answers 503 with a <c>Retry-After</c> date.</summary>
+internal sealed class RetryAfterDate(DateTimeOffset date) : Microsoft.AspNetCore.Http.IResult
+{
+    public Task ExecuteAsync(Microsoft.AspNetCore.Http.HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = 503;
+        httpContext.Response.Headers.RetryAfter = date.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return Task.CompletedTask;
+    }
 }
