@@ -2,51 +2,8 @@ using Candor.Catalog;
 using Candor.Consent;
 using Candor.Hosting;
 using Candor.Redaction;
-using Candor.TestSupport;
 
 namespace Candor.Tests.Delivery;
-
-/// <summary>An environment whose home and state directories are a fresh temporary folder.</summary>
-internal sealed class TemporaryHomeEnvironment : ICandorEnvironment, IDisposable
-{
-    private readonly TemporaryDirectory _home = new("candor-home");
-
-    public Dictionary<string, string?> Variables { get; } = new(StringComparer.Ordinal);
-
-    public string? GetVariable(string name) =>
-        Variables.TryGetValue(name, out var value) ? value
-        : name == "XDG_STATE_HOME" ? Path.Combine(_home.Path, ".local", "state")
-        : null;
-
-    public string CurrentDirectory => _home.Path;
-
-    public string HomeDirectory => _home.Path;
-
-    public bool IsInputTerminal => false;
-
-    public bool IsErrorTerminal => false;
-
-    public List<string> ErrorOutput { get; } = [];
-
-    public string? ReadLine() => null;
-
-    public void WriteError(string text) => ErrorOutput.Add(text);
-
-    public string StateDirectory => CandorDirectories.StateDirectory(this, "acme");
-
-    public string SpoolDirectory => Path.Combine(StateDirectory, "spool");
-
-    public string TransparencyLogPath => Path.Combine(StateDirectory, "transparency.jsonl");
-
-    /// <summary>Every file under the home folder, relative.</summary>
-    public IReadOnlyList<string> Files() =>
-        [.. Directory.EnumerateFiles(_home.Path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_home.Path, f))];
-
-    public string[] SpoolFiles() =>
-        Directory.Exists(SpoolDirectory) ? Directory.GetFiles(SpoolDirectory, "*.batch.json") : [];
-
-    public void Dispose() => _home.Dispose();
-}
 
 /// <summary>Builds clients the way <c>CandorClient.Create</c> does, with a chosen consent level and environment.</summary>
 internal static class TestClients

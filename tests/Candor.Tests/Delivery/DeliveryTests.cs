@@ -10,7 +10,7 @@ public sealed class DeliveryTests
     public async Task ABurstOfEventsLeavesInGzippedBatchesOfTheConfiguredSize()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.BatchSize = 10), environment);
 
         for (var i = 0; i < 25; i++)
@@ -29,7 +29,7 @@ public sealed class DeliveryTests
     public async Task ABatchIsCutWhenItReachesTheByteLimit()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.MaxBatchBytes = 4096), environment);
 
         for (var i = 0; i < 40; i++)
@@ -47,7 +47,7 @@ public sealed class DeliveryTests
     public async Task ALongRunningClientSendsOnTheBatchIntervalWithoutBeingFlushed()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         using var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.BatchInterval = TimeSpan.FromMilliseconds(100)), environment);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -59,7 +59,7 @@ public sealed class DeliveryTests
     public async Task FlushAsyncSendsWhatIsQueuedWithoutWaitingForTheInterval()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         using var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.BatchInterval = TimeSpan.FromMinutes(5)), environment);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -74,7 +74,7 @@ public sealed class DeliveryTests
         await using var collector = await LoopbackCollector.StartAsync();
         var answers = 0;
         collector.Respond = _ => Interlocked.Increment(ref answers) == 1 ? new StatusResult(503, retryAfterSeconds: 1) : new StatusResult(200);
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         using var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o =>
         {
             o.BatchInterval = TimeSpan.FromMilliseconds(10);
@@ -96,7 +96,7 @@ public sealed class DeliveryTests
     {
         await using var collector = await LoopbackCollector.StartAsync();
         collector.Respond = _ => new StatusResult(503);
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         using var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o =>
         {
             o.BatchInterval = TimeSpan.FromMilliseconds(10);
@@ -124,7 +124,7 @@ public sealed class DeliveryTests
     {
         await using var collector = await LoopbackCollector.StartAsync();
         collector.Respond = _ => new StatusResult(400);
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -137,7 +137,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task WhenTheCollectorIsDownEventsAreSpooledAndTheNextClientDeliversThemWithTheirIds()
     {
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         await SpoolWhileTheCollectorIsDownAsync(environment, TelemetryLevel.Anonymous, 1, 2);
 
         var spooled = Assert.Single(environment.SpoolFiles());
@@ -158,7 +158,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task WarmUpPreparesDeliveryBeforeAnyEventAndSendsOnlyWhatEarlierRunsSpooled()
     {
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         await SpoolWhileTheCollectorIsDownAsync(environment, TelemetryLevel.Anonymous, 1);
 
         Assert.Single(environment.SpoolFiles());
@@ -187,7 +187,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task SpooledEventsRecordedUnderAHigherConsentLevelAreDeletedNotSent()
     {
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         await SpoolWhileTheCollectorIsDownAsync(environment, TelemetryLevel.Identified, 1);
 
         Assert.Single(environment.SpoolFiles());
@@ -205,7 +205,7 @@ public sealed class DeliveryTests
     public async Task UnderOffNothingIsQueuedWrittenSentOrStarted()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment, TelemetryLevel.Off);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -224,7 +224,7 @@ public sealed class DeliveryTests
     public async Task UnderLocalEventsGoToTheTransparencyLogOnlyAndNothingIsSent()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment, TelemetryLevel.Local);
 
         client.Track("tick", new EventProperty("i", 7));
@@ -242,7 +242,7 @@ public sealed class DeliveryTests
     public async Task UnderAnonymousTheContextCarriesTheInstallIdButNeverTheUserId()
     {
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment, TelemetryLevel.Anonymous);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -255,7 +255,7 @@ public sealed class DeliveryTests
 
     /// <summary>One client run at <paramref name="level"/> against a collector that refuses connections:
     /// its "tick" events (property <c>i</c>) end in the spool.</summary>
-    private static async Task SpoolWhileTheCollectorIsDownAsync(TemporaryHomeEnvironment environment, TelemetryLevel level, params long[] values)
+    private static async Task SpoolWhileTheCollectorIsDownAsync(FakeEnvironment environment, TelemetryLevel level, params long[] values)
     {
         await using var down = new FaultyServer(Fault.ConnectionRefused);
         var client = TestClients.Create(TestClients.Options(down.BaseAddress), environment, level);

@@ -1,4 +1,5 @@
 using Candor.Tests.Fakes;
+using Candor.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Candor.Tests.Delivery;
@@ -14,7 +15,7 @@ public sealed class TimeProviderTests
     {
         var time = new FakeTimeProvider(Start);
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.TimeProvider = time), environment);
 
         client.Track("tick", new EventProperty("i", 1));
@@ -38,7 +39,7 @@ public sealed class TimeProviderTests
     {
         var time = new FakeTimeProvider(Start);
         await using var collector = await LoopbackCollector.StartAsync();
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         using var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o =>
         {
             o.TimeProvider = time;
@@ -62,7 +63,7 @@ public sealed class TimeProviderTests
     {
         var time = new FakeTimeProvider(Start);
         await using var silent = new Candor.TestSupport.FaultyServer(Candor.TestSupport.Fault.AcceptAndNeverAnswer);
-        using var environment = new TemporaryHomeEnvironment();
+        using var environment = new FakeEnvironment();
         var client = TestClients.Create(TestClients.Options(silent.BaseAddress, o =>
         {
             o.TimeProvider = time;
