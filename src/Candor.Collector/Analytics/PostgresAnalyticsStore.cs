@@ -1,5 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
+using Candor.Collector.Storage;
+using Candor.Collector.Storage.DuckDb;
 using Candor.Collector.Storage.Postgres;
 using Npgsql;
 using NpgsqlTypes;
