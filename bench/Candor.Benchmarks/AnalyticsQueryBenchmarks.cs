@@ -122,7 +122,7 @@ public class AnalyticsQueryBenchmarks : AnalyticsBenchmarksBase
             : new Candor.Collector.CollectorOptions().DuckDbMemoryLimit;
         Console.WriteLine($"// DuckDB memory_limit: {memoryLimit}");
         _events = new DuckDbEventStore(path, memoryLimit);
-        // The first open of a generated (or older) file numbers its installs (DuckDbEventStore.NumberInstallsAsync).
+        // The first open of a generated (or older) file numbers its installs (DuckDbMigrations.NumberInstallsAsync).
         var opening = System.Diagnostics.Stopwatch.StartNew();
         _events.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         Console.WriteLine($"// Event store opened in {opening.Elapsed.TotalSeconds:F1} s");

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Candor.Collector.Analytics;
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.DuckDb;
 using Candor.Protocol;

@@ -40,12 +40,16 @@ internal static class CollectorApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(credentials);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IEventStore>(s => options.IsPostgres
-            ? new PostgresEventStore(options.ConnectionString!, options.PostgresWriters)
-            : new DuckDbEventStore(options.ResolvedDatabasePath, options.DuckDbMemoryLimit, checkpointWalBytes: options.DuckDbCheckpointBytes,
-                bounds: new JournalBounds(options.MaxStringLength, options.QuarantineEventChars), logger: s.GetRequiredService<ILogger<DuckDbEventStore>>()));
-        builder.Services.AddSingleton<IEventWriter>(s => s.GetRequiredService<IEventStore>());
-        builder.Services.AddSingleton<IEventQuery>(s => s.GetRequiredService<IEventStore>());
+        // One engine, chosen once: the rest of the collector sees its interfaces only.
+        if (options.IsPostgres)
+        {
+            builder.Services.AddPostgresStorage(options);
+        }
+        else
+        {
+            builder.Services.AddDuckDbStorage(options);
+        }
+
         builder.Services.AddSingleton<SchemaRegistry>();
         builder.Services.AddSingleton<EventValidator>();
         builder.Services.AddSingleton<GeoLocator>();
@@ -62,9 +66,6 @@ internal static class CollectorApp
         builder.Services.AddHostedService<SchemaRegistryLoader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<GroupCommitWriter>());
         builder.Services.AddSingleton(analytics);
-        builder.Services.AddSingleton<IAnalyticsStore>(s => options.IsPostgres
-            ? new PostgresAnalyticsStore(options.ConnectionString!)
-            : new DuckDbAnalyticsStore(options.ResolvedDatabasePath, stored: ((DuckDbEventStore)s.GetRequiredService<IEventStore>()).WaitForStoredAsync));
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
@@ -89,8 +90,7 @@ internal static class CollectorApp
         IngestEndpoint.Map(app.MapGroup("").RequireIngestRateLimit(options.RateLimits), options);
         AdminEndpoints.Map(app);
         AnalyticsEndpoints.Map(app);
-
-        AnalyticsEndpoints.MapQuarantineSummary(app);
+        AdminEndpoints.MapQuarantineSummary(app);
 
         DashboardEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));

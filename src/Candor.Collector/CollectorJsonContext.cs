@@ -10,6 +10,7 @@ namespace Candor.Collector;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(IReadOnlyList<StoredEvent>))]
 [JsonSerializable(typeof(IReadOnlyList<QuarantineRecord>))]
+[JsonSerializable(typeof(QuarantineSummary))]
 [JsonSerializable(typeof(IDictionary<string, PropertyValue>))]
 [JsonSerializable(typeof(Dictionary<string, PropertyValue>))]
 [JsonSerializable(typeof(HealthResponse))]

@@ -1,4 +1,5 @@
 using Candor.Collector.Tests.Analytics;
+using Candor.Collector.Tests.Storage.DuckDb;
 using Candor.TestSupport;
 using Microsoft.Playwright;
 

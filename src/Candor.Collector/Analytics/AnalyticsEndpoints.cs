@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization.Metadata;
 using Candor.Collector.Security;
-using Candor.Collector.Storage;
 
 namespace Candor.Collector.Analytics;
 
@@ -49,14 +48,6 @@ internal static class AnalyticsEndpoints
         group.MapGet("/live", async (string product, IAnalyticsStore store, AnalyticsOptions options, TimeProvider time, CancellationToken ct) =>
             Results.Json(await store.LiveAsync(product, time.GetUtcNow() - options.LiveWindow, options.MinimumGroupSize, ct), json.LiveInstances));
     }
-
-    /// <summary><c>/v1/admin/analytics/quarantine</c>: rejected events by reason code and by schema, for
-    /// the product and date range of the common query (by arrival; the other filters do not apply,
-    /// since a rejected event was never attributed). Read from the event store, so it answers on
-    /// every storage engine.</summary>
-    public static void MapQuarantineSummary(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGroup("/v1/admin/analytics").RequireAdminToken().RefuseUnstorableQuery().MapGet("/quarantine", (HttpContext http, IEventQuery store, CancellationToken ct) =>
-            RunAsync(http, AnalyticsJsonContext.Default.QuarantineSummary, q => store.SummarizeQuarantineAsync(q.Product, q.From, q.To, ct)));
 
     private static void MapQuery<T>(
         RouteGroupBuilder group, string path, JsonTypeInfo<T> typeInfo,

@@ -15,5 +15,4 @@ namespace Candor.Collector.Analytics;
 [JsonSerializable(typeof(IReadOnlyList<CommandRow>))]
 [JsonSerializable(typeof(NumericSummary))]
 [JsonSerializable(typeof(LiveInstances))]
-[JsonSerializable(typeof(Storage.QuarantineSummary))]
 internal sealed partial class AnalyticsJsonContext : JsonSerializerContext;

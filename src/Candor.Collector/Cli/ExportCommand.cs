@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Candor.Collector.Storage;
 using DuckDB.NET.Data;
 
 namespace Candor.Collector.Cli;
@@ -30,13 +31,9 @@ internal static class ExportCommand
             var isParquet = parseResult.GetValue(format) == "parquet";
             try
             {
-                if (Storage.DuckDb.DuckDbEventStore.HasJournal(path))
-                {
-                    // A collector that crashed left acknowledged events in its ingest journal: store
-                    // them first, as its next start would, so none is missing.
-                    await using var store = new Storage.DuckDb.DuckDbEventStore(path);
-                    await store.InitializeAsync(cancellationToken);
-                }
+                // A collector that crashed may have left acknowledged events in its ingest journal:
+                // they are stored first, as its next start would, so none is missing.
+                await OfflineStorage.CompleteDuckDbFileAsync(path, cancellationToken);
 
                 using var connection = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
                 await connection.OpenAsync(cancellationToken);

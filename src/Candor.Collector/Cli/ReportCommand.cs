@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Candor.Collector.Analytics;
-using Candor.Collector.Storage.DuckDb;
-using Candor.Collector.Storage.Postgres;
+using Candor.Collector.Storage;
 using DuckDB.NET.Data;
 using Npgsql;
 
@@ -49,15 +48,7 @@ internal static class ReportCommand
                 // PostgreSQL serves many readers, so the report can run next to live collectors;
                 // a DuckDB file belongs to one process at a time. Opened as the collector opens it
                 // first, so a file from an older collector gets what the analytics read (install numbers).
-                if (postgres is null)
-                {
-                    await using var upgrade = new DuckDbEventStore(path!);
-                    await upgrade.InitializeAsync(cancellationToken);
-                }
-
-                using var store = postgres is not null
-                    ? (IAnalyticsStore)new PostgresAnalyticsStore(postgres)
-                    : new DuckDbAnalyticsStore(path!, connections: 1);
+                using var store = await OfflineStorage.OpenAnalyticsAsync(postgres, path, cancellationToken);
                 var products = parseResult.GetValue(product) is { } one ? [one] : await store.ProductsAsync(cancellationToken);
                 foreach (var name in products)
                 {

@@ -84,7 +84,7 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
             return Reject(ErrorCodes.TimeTooOld, $"The event time, corrected for clock skew, is more than {options.MaxEventAge} before its arrival.");
         }
 
-        var analytics = Analytics.AnalyticsFields.Derive(e);
+        var analytics = AnalyticsFields.Derive(e);
         if (!TextRules.FitsDimension(analytics.Subject) || !TextRules.FitsDimension(analytics.ErrorCode))
         {
             return Reject(ErrorCodes.StringTooLong, $"The command or error code is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.");

@@ -32,7 +32,7 @@ internal sealed class EventRecord
     public string? IpPseudonym { get; init; }
 
     /// <summary>The properties analytics reads on every dashboard load, as typed values.</summary>
-    public Analytics.AnalyticsFields Analytics { get; init; }
+    public AnalyticsFields Analytics { get; init; }
 }
 
 /// <summary>An event refused at ingest, kept with the reason so operators can see what is wrong.</summary>
@@ -49,7 +49,7 @@ internal sealed class QuarantineRecord
         ReasonCode = reader.GetString(2),
         Message = reader.GetString(3),
         SchemaRef = reader.IsDBNull(4) ? null : reader.GetString(4),
-        ReceivedAt = DuckDb.DuckDbEventStore.Utc(reader.GetDateTime(5)),
+        ReceivedAt = StoredEvent.Utc(reader.GetDateTime(5)),
         EventJson = reader.GetString(6),
     };
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Candor.Collector.Tests.Ingestion;
+using Candor.Collector.Tests.Storage.DuckDb;
 using Candor.TestSupport;
 
 namespace Candor.Collector.Tests.Analytics;
@@ -59,29 +60,6 @@ public sealed class AnalyticsEndpointsTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestCollector.StartAsync(null, true, settings: ["--Candor:Analytics:MinimumGroupSize=1"]));
 
         Assert.Contains("MinimumGroupSize", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task TheQuarantineSummaryCountsEventsRejectedAtIngestByReasonAndSchema()
-    {
-        await using var collector = await TestCollector.StartAsync();
-        var batch = TestCollector.BatchOf("acme",
-            TestCollector.Event(Guid.CreateVersion7()),
-            TestCollector.Event(Guid.CreateVersion7(), properties: """{"command":"run","exit_code":0,"duration_ms":3,"path":"/home/a"}"""),
-            TestCollector.Event(Guid.CreateVersion7(), properties: """{"command":"run","exit_code":0,"duration_ms":3,"user":"b"}"""),
-            TestCollector.Event(Guid.CreateVersion7(), name: "teleport"));
-        (await collector.PostAsync(batch)).EnsureSuccessStatusCode();
-        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-
-        using var response = await GetAsync(collector, $"/quarantine?product=acme&from={today}&to={today}");
-
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        string Counts(string member) => string.Join(",", body.RootElement.GetProperty(member).EnumerateArray()
-            .Select(r => $"{r.GetProperty("label").GetString()}:{r.GetProperty("events").GetInt64()}"));
-        Assert.Equal(3, body.RootElement.GetProperty("total").GetInt64());
-        Assert.Equal("undeclared_property:2,unknown_schema:1", Counts("by_reason"));
-        Assert.Equal("acme/command/1-0-0:2,acme/teleport/latest:1", Counts("by_schema"));
     }
 
     private static async Task<string> OsBreakdownAsync(TestCollector collector)

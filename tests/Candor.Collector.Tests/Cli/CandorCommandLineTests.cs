@@ -1,6 +1,7 @@
 using Candor.Collector.Storage.DuckDb;
 using Candor.Collector.Tests.Analytics;
 using Candor.Collector.Tests.Storage;
+using Candor.Collector.Tests.Storage.DuckDb;
 using Candor.TestSupport;
 using DuckDB.NET.Data;
 

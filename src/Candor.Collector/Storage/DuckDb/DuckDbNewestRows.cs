@@ -21,7 +21,7 @@ internal static class DuckDbNewestRows
     /// <summary>The newest events of <paramref name="product"/>, by arrival.</summary>
     public static Task<List<StoredEvent>> EventsAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken) =>
         ReadAsync(connection, "events", DuckDbSchema.EventColumns, DuckDbSchema.EventStringColumns, "received_at DESC, event_id DESC",
-            product, limit, DuckDbEventStore.ReadEvent, cancellationToken);
+            product, limit, StoredEvent.Read, cancellationToken);
 
     /// <summary>The newest quarantined events of <paramref name="product"/>, by arrival.</summary>
     public static Task<List<QuarantineRecord>> QuarantineAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken) =>

@@ -3,7 +3,7 @@ namespace Candor.Collector.Storage.DuckDb;
 /// <summary>The DuckDB store's tables: created (or brought up to date) when it opens.</summary>
 internal static class DuckDbSchema
 {
-    /// <summary>The events columns <see cref="DuckDbEventStore.ReadEvent"/> reads, in its order.</summary>
+    /// <summary>The events columns <see cref="StoredEvent.Read"/> reads, in its order.</summary>
     public const string EventColumns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +

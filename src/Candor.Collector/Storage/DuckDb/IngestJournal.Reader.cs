@@ -1,4 +1,3 @@
-using Candor.Collector.Analytics;
 using Candor.Protocol;
 
 namespace Candor.Collector.Storage.DuckDb;

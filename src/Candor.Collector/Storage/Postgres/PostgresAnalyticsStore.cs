@@ -8,7 +8,7 @@ namespace Candor.Collector.Storage.Postgres;
 
 /// <summary>
 /// Analytics over the PostgreSQL event table, giving the same answers as
-/// <see cref="DuckDbAnalyticsStore"/> (the shared contract tests run against both). SQL text is
+/// <see cref="DuckDb.DuckDbAnalyticsStore"/> (the shared contract tests run against both). SQL text is
 /// constant: filters are always present and switched off by NULL parameters, and dimensions come
 /// from a fixed map.
 /// <para>Where the two differ in SQL, this one matches DuckDB's meaning: periods are truncated in

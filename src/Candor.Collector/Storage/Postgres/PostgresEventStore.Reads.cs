@@ -17,7 +17,7 @@ internal sealed partial class PostgresEventStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(DuckDb.DuckDbEventStore.ReadEvent(reader));
+            list.Add(StoredEvent.Read(reader));
         }
 
         return list;

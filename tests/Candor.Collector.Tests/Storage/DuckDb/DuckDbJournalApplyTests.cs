@@ -219,6 +219,35 @@ public sealed class DuckDbJournalApplyTests : IDisposable
         Assert.Equal(new[] { events[0].Id, events[2].Id }.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
     }
 
+    [Fact]
+    public async Task AJournalWhoseLastRecordACrashToreIsStoredUpToThatRecordAtOpenAndTheTornTailIsReported()
+    {
+        var events = Enumerable.Range(0, 3).Select(_ => Event()).ToArray();
+        using (var journal = IngestJournal.Create(JournalPath))
+        {
+            foreach (var e in events)
+            {
+                journal.Append([e], []);
+            }
+        }
+
+        // The crash came in the middle of the third record's write: its last bytes never reached the disk.
+        using (var file = new FileStream(JournalPath, FileMode.Open))
+        {
+            file.SetLength(file.Length - 10);
+        }
+
+        await using (var store = new DuckDbEventStore(DatabasePath))
+        {
+            await store.InitializeAsync(None);
+            Assert.Equal(1, store.Journal.Skips);
+            Assert.True(await store.IsReachableAsync(None));
+        }
+
+        Assert.False(File.Exists(JournalPath));
+        Assert.Equal(new[] { events[0].Id, events[1].Id }.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
+    }
+
     private List<T> Rows<T>(string sql, Func<DuckDBDataReader, T> read)
     {
         using var connection = new DuckDBConnection($"Data Source={DatabasePath}");

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Candor.Collector.Analytics;
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.Postgres;
 using Candor.Collector.Tests.Analytics;

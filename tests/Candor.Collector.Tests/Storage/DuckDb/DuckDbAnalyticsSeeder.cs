@@ -1,10 +1,11 @@
 using System.Text.Json;
-using Candor.Collector.Analytics;
+using Candor.Collector.Storage;
 using Candor.Collector.Storage.DuckDb;
+using Candor.Collector.Tests.Analytics;
 using Candor.Protocol;
 using DuckDB.NET.Data;
 
-namespace Candor.Collector.Tests.Analytics;
+namespace Candor.Collector.Tests.Storage.DuckDb;
 
 /// <summary>Writes seed events straight into a DuckDB file created by the real store.</summary>
 internal static class DuckDbAnalyticsSeeder

@@ -1,6 +1,6 @@
 using Candor.Protocol;
 
-namespace Candor.Collector.Analytics;
+namespace Candor.Collector.Storage;
 
 /// <summary>
 /// The few properties analytics reads on every dashboard load, lifted out of the event's property

@@ -1,7 +1,9 @@
 using Candor.Collector.Analytics;
+using Candor.Collector.Storage.DuckDb;
+using Candor.Collector.Tests.Analytics;
 using Candor.TestSupport;
 
-namespace Candor.Collector.Tests.Analytics;
+namespace Candor.Collector.Tests.Storage.DuckDb;
 
 /// <summary>The analytics contract on a real DuckDB file, seeded once for the class; installs counted with bitmaps.</summary>
 public sealed class DuckDbAnalyticsStoreTests : AnalyticsStoreContractTests, IClassFixture<DuckDbAnalyticsStoreTests.Seeded>

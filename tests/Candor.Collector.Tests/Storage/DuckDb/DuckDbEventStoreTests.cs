@@ -3,7 +3,7 @@ using Candor.Collector.Storage;
 using Candor.Collector.Storage.DuckDb;
 using DuckDB.NET.Data;
 
-namespace Candor.Collector.Tests.Storage;
+namespace Candor.Collector.Tests.Storage.DuckDb;
 
 public sealed class DuckDbEventStoreTests : EventStoreContract
 {
@@ -137,7 +137,7 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
         var held = Record("acme");
         await store.WriteAsync([held], [], CancellationToken.None);
         var read = store.ReadRecentAsync("acme", 10, CancellationToken.None);
-        var analytics = new DuckDbAnalyticsStore(DatabasePath, stored: store.WaitForStoredAsync);
+        var analytics = new DuckDbAnalyticsStore(DatabasePath, barrier: store);
         var summary = analytics.SummaryAsync(new AnalyticsQuery("acme", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)), CancellationToken.None);
         await Task.Delay(300);
         Assert.False(read.IsCompleted, "the read waits for the applier");

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Candor.Collector.Analytics;
 
-namespace Candor.Collector.Analytics;
+namespace Candor.Collector.Storage;
 
 /// <summary>
 /// The SQL fragments both analytics stores share: the whitelisted dimension map (a dimension's
