@@ -46,7 +46,13 @@ internal static class TomlFiles
                 text = text[1..];
             }
 
+#if CANDOR_SETTINGS_TOMLYN
+            // bench/startup/settings-reader.sh builds this variant (-p:CandorSettingsReader=tomlyn) to
+            // measure what reading every file with Tomlyn costs against FlatToml.
+            return ParseWithTomlyn(text);
+#else
             return FlatToml.TryParse(text) is { } flat ? new TomlRead(true, flat, null) : ParseWithTomlyn(text);
+#endif
         }
         catch (DecoderFallbackException)
         {
