@@ -17,90 +17,56 @@ using System.Text.Json;
 //   dotnet run -c Release --project bench/Candor.LoadGenerator -- --url http://127.0.0.1:5080 \
 //     --write-key KEY --seconds 60 --concurrency 16 [--rate 50000] [--mode both|events|discard] [--collector-pid PID]
 //     [--timeline FILE: the events phase's latencies per 250 ms window, as CSV]
+// `--help` lists every option with its default (LoadOptions.cs); an unknown or mistyped option is an error.
 
-var options = LoadOptions.Parse(args);
-if (!options.Url.IsLoopback)
+return await LoadOptions.Command(RunAsync).Parse(args).InvokeAsync();
+
+static async Task<int> RunAsync(LoadOptions options)
 {
-    Console.Error.WriteLine("The load generator only sends to a loopback address (127.0.0.1 / localhost).");
-    return 2;
-}
+    using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, UseProxy = false, UseCookies = false };
+    using var http = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
 
-using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, UseProxy = false, UseCookies = false };
-using var http = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
-
-Console.WriteLine($"Candor load generator: {options.Concurrency} clients, batches of {options.BatchSize}, {options.Seconds} s per phase, " +
-    (options.Rate > 0 ? $"paced at {options.Rate} events/s" : "unpaced") + $", against {options.Url}");
-var pool = BatchPool.Build(options);
-var results = new List<PhaseResult>();
-if (options.Mode is "both" or "discard")
-{
-    // The baseline stores nothing, so it may send the pool's batches again (and again): they are
-    // still all new to the events phase.
-    results.Add(await Phase.RunAsync("discard", "/v1/discard", http, options, pool.Cycling()));
-}
-
-if (options.Mode is "both" or "events")
-{
-    var batches = pool.Once();
-    results.Add(await Phase.RunAsync("events", "/v1/events", http, options, batches));
-    if (options.Timeline is { } timeline)
+    Console.WriteLine($"Candor load generator: {options.Concurrency} clients, batches of {options.BatchSize}, {options.Seconds} s per phase, " +
+        (options.Rate > 0 ? $"paced at {options.Rate} events/s" : "unpaced") + $", against {options.Url}");
+    var pool = BatchPool.Build(options);
+    var results = new List<PhaseResult>();
+    if (options.Mode is "both" or "discard")
     {
-        Phase.WriteTimeline(timeline, results[^1]);
+        // The baseline stores nothing, so it may send the pool's batches again (and again): they are
+        // still all new to the events phase.
+        results.Add(await Phase.RunAsync("discard", "/v1/discard", http, options, pool.Cycling()));
     }
-    if (batches.BuiltLive > 0)
+
+    if (options.Mode is "both" or "events")
     {
-        Console.WriteLine($"events: the pool ran out; {batches.BuiltLive} batches were built during the run.");
-    }
-}
-
-Console.WriteLine();
-Console.WriteLine("| phase | requests | events/s | p50 ms | p99 ms | max ms | p99 from schedule ms | errors | collector peak RSS MB | CPU µs/event: collector / postgres / generator |");
-Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-foreach (var r in results)
-{
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Name} | {r.Requests} | {r.EventsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.Max:F1} | {(r.P99FromSchedule is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {r.ErrorSummary} | {(r.PeakRssMb > 0 ? r.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture) : "-")} | {r.CpuPerEvent} |"));
-}
-
-if (results.Count == 2 && results[0].EventsPerSecond > 0)
-{
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Ingest throughput is {results[1].EventsPerSecond / results[0].EventsPerSecond:P0} of the read-and-discard baseline."));
-}
-
-return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
-
-internal sealed record LoadOptions(Uri Url, string WriteKey, int Seconds, int Concurrency, int BatchSize, int Rate, string Mode, int? CollectorPid, int PoolBatches, string? Timeline)
-{
-    public static LoadOptions Parse(string[] args)
-    {
-        string Get(string name, string fallback)
+        var batches = pool.Once();
+        results.Add(await Phase.RunAsync("events", "/v1/events", http, options, batches));
+        if (options.Timeline is { } timeline)
         {
-            var index = Array.IndexOf(args, "--" + name);
-            return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+            Phase.WriteTimeline(timeline, results[^1]);
         }
-
-        int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
-        var pid = Get("collector-pid", "");
-        var seconds = Math.Clamp(Int("seconds", 10), 1, 600);
-        var batch = Math.Clamp(Int("batch", 100), 1, 1000);
-        var rate = Math.Max(0, Int("rate", 0));
-        // Enough for the warm-up and the measured phase at the paced rate, or at 150k events/s
-        // unpaced (beyond the targets); about 5 KB per gzip batch of 100.
-        var poolDefault = (int)Math.Min(200_000, (long)(rate > 0 ? rate * 1.1 : 150_000) * (seconds + Phase.WarmUpSeconds) / batch);
-        return new LoadOptions(
-            new Uri(Get("url", "http://127.0.0.1:5080")),
-            Get("write-key", Environment.GetEnvironmentVariable("CANDOR_WRITE_KEY") ?? ""),
-            seconds,
-            Math.Clamp(Int("concurrency", 16), 1, 512),
-            batch,
-            rate,
-            Get("mode", "both"),
-            pid.Length > 0 ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
-            Math.Max(1, Int("pool", poolDefault)),
-            Get("timeline", "") is { Length: > 0 } timeline ? timeline : null);
+        if (batches.BuiltLive > 0)
+        {
+            Console.WriteLine($"events: the pool ran out; {batches.BuiltLive} batches were built during the run.");
+        }
     }
+
+    Console.WriteLine();
+    Console.WriteLine("| phase | requests | events/s | p50 ms | p99 ms | max ms | p99 from schedule ms | errors | collector peak RSS MB | CPU µs/event: collector / postgres / generator |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    foreach (var r in results)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {r.Name} | {r.Requests} | {r.EventsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.Max:F1} | {(r.P99FromSchedule is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {r.ErrorSummary} | {(r.PeakRssMb > 0 ? r.PeakRssMb.ToString("F0", CultureInfo.InvariantCulture) : "-")} | {r.CpuPerEvent} |"));
+    }
+
+    if (results.Count == 2 && results[0].EventsPerSecond > 0)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Ingest throughput is {results[1].EventsPerSecond / results[0].EventsPerSecond:P0} of the read-and-discard baseline."));
+    }
+
+    return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
 }
 
 /// <summary>
@@ -370,107 +336,6 @@ internal sealed class BatchSource(byte[][] batches, bool cycle, int batchSize)
         lock (_live)
         {
             return _live.Build();
-        }
-    }
-}
-
-/// <summary>Samples the collector's resident memory once a second (Linux /proc).</summary>
-internal sealed class MemorySampler : IDisposable
-{
-    private readonly int? _pid;
-    private readonly Timer? _timer;
-
-    public MemorySampler(int? pid)
-    {
-        _pid = pid;
-        if (pid is not null)
-        {
-            _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
-        }
-    }
-
-    public double PeakMb { get; private set; }
-
-    public void Sample()
-    {
-        if (_pid is null)
-        {
-            return;
-        }
-
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{_pid}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    var kb = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-                    PeakMb = Math.Max(PeakMb, kb / 1024);
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    public void Dispose() => _timer?.Dispose();
-}
-
-/// <summary>
-/// CPU time (user + system, in microseconds) of the collector, of every PostgreSQL server process
-/// on the machine and of this generator. Throughput on a shared 2-core machine moves by 10 % from
-/// run to run; the CPU each event costs moves much less, so a change to the ingest path can be
-/// judged by it. Read from /proc (Linux); zero where it cannot be read.
-/// </summary>
-internal readonly record struct CpuTime(double Collector, double Postgres, double Generator)
-{
-    private const double MicrosecondsPerTick = 1_000_000.0 / 100; // USER_HZ is 100 on Linux
-
-    public static CpuTime operator -(CpuTime a, CpuTime b) => new(a.Collector - b.Collector, a.Postgres - b.Postgres, a.Generator - b.Generator);
-
-    public static CpuTime Sample(int? collectorPid)
-    {
-        var postgres = 0.0;
-        if (Directory.Exists("/proc"))
-        {
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            {
-                if (int.TryParse(Path.GetFileName(dir), out var pid) && Ticks(pid, "postgres") is { } ticks)
-                {
-                    postgres += ticks;
-                }
-            }
-        }
-
-        var collector = collectorPid is { } c ? Ticks(c, null) ?? 0 : 0;
-        return new CpuTime(collector * MicrosecondsPerTick, postgres * MicrosecondsPerTick, Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds);
-    }
-
-    public CpuTime PerEvent(long events) => events == 0 ? default : new(Collector / events, Postgres / events, Generator / events);
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Collector:F1} / {(Postgres > 0 ? Postgres.ToString("F1", CultureInfo.InvariantCulture) : "-")} / {Generator:F1}");
-
-    // utime + stime from /proc/PID/stat; when a name is given, only for a process of that name.
-    private static long? Ticks(int pid, string? name)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var open = stat.IndexOf('(');
-            var close = stat.LastIndexOf(')');
-            if (open < 0 || close < open || (name is not null && stat[(open + 1)..close] != name))
-            {
-                return null;
-            }
-
-            // After "pid (comm) ", field 3 is the state; utime and stime are fields 14 and 15.
-            var fields = stat[(close + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return null;
         }
     }
 }

@@ -21,6 +21,9 @@ internal static class CollectorApp
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        // The slim builder leaves out Kestrel's HTTPS configuration: with it, an https address in --urls
+        // and a certificate in Kestrel:Certificates:Default serve TLS directly (bench/hyperfine-acme.sh).
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

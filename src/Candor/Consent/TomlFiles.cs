@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Tomlyn;
 using Tomlyn.Model;
@@ -46,7 +45,13 @@ internal static class TomlFiles
                 text = text[1..];
             }
 
-            return FlatToml.TryParse(text) is { } flat ? new TomlRead(true, flat, null) : ParseWithTomlyn(text);
+            // Tomlyn reads every file: a hand-written reader for the flat files Candor writes saved
+            // nothing measurable in a Native AOT tool (bench/results/2026-12-07-settings-reader.md).
+            return new TomlRead(true, TomlSerializer.Deserialize(text, CandorTomlContext.Default.TomlTable) ?? [], null);
+        }
+        catch (TomlException ex)
+        {
+            return new TomlRead(true, null, "it is not valid TOML: " + FirstLine(ex.Message));
         }
         catch (DecoderFallbackException)
         {
@@ -81,20 +86,6 @@ internal static class TomlFiles
         {
             TryDelete(temporary);
             return $"'{path}' could not be written: {ex.Message}";
-        }
-    }
-
-    // Kept apart (and not inlined) so Tomlyn is loaded only for files outside the flat subset.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TomlRead ParseWithTomlyn(string text)
-    {
-        try
-        {
-            return new TomlRead(true, TomlSerializer.Deserialize(text, CandorTomlContext.Default.TomlTable) ?? [], null);
-        }
-        catch (TomlException ex)
-        {
-            return new TomlRead(true, null, "it is not valid TOML: " + FirstLine(ex.Message));
         }
     }
 
