@@ -103,6 +103,14 @@ internal sealed class HttpSender : IDisposable
     /// </summary>
     public void Prepare(CancellationToken stop)
     {
+        // Over https the exit request pays the TLS handshake anyway, and preparing here measured slower
+        // in the Native AOT build (bench/results/2026-12-07-restructure-ab.md): the first request builds
+        // the client and connects itself.
+        if (_eventsUri.Scheme == Uri.UriSchemeHttps)
+        {
+            return;
+        }
+
         try
         {
             _ = Http;
