@@ -15,12 +15,12 @@ internal readonly record struct AnalyticsFields(string? Subject, double? Duratio
     public const string HeartbeatEvent = EventConventions.HeartbeatEvent;
 
     /// <summary>Which stored events are command runs (a SQL condition over the typed columns).</summary>
-    public const string CommandRunSql = "name = 'command'";
+    public const string CommandRunSql = $"name = '{CommandEvent}'";
 
     /// <summary>Which stored events are operation runs: events named <c>operation</c> (subject from
     /// their <c>operation</c> property), and events recorded by the SDK's <c>StartOperation</c>, which
     /// are named after the operation and carry an <c>outcome</c> (subject: the event's name).</summary>
-    public const string OperationRunSql = "(name = 'operation' OR (subject IS NOT NULL AND name <> 'command' AND name <> 'error'))";
+    public const string OperationRunSql = $"(name = '{OperationEvent}' OR (subject IS NOT NULL AND name <> '{CommandEvent}' AND name <> '{ErrorEvent}'))";
 
     public static AnalyticsFields Derive(TelemetryEvent telemetryEvent)
     {

@@ -22,4 +22,11 @@ internal static class OfflineStorage
     /// acknowledged events a crashed collector left in its journal are stored first, as its next start would.</summary>
     public static Task CompleteDuckDbFileAsync(string databasePath, CancellationToken cancellationToken) =>
         DuckDbStorage.PrepareOfflineAsync(databasePath, upgrade: false, cancellationToken);
+
+    /// <summary>Writes the events of the DuckDB file at <paramref name="databasePath"/> that
+    /// <paramref name="export"/> selects (after completing the file as above); returns how many.
+    /// <paramref name="progress"/> hears the percentage done while a long export runs.</summary>
+    /// <exception cref="ExportFailedException">The engine could not write the export.</exception>
+    public static Task<long> ExportDuckDbFileAsync(string databasePath, EventExport export, Action<int> progress, CancellationToken cancellationToken) =>
+        DuckDbExport.WriteAsync(databasePath, export, progress, cancellationToken);
 }

@@ -81,6 +81,19 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
     }
 
     [Fact]
+    public async Task AnExportTheEngineCannotWriteFailsWithOneLineAndExitCodeOne()
+    {
+        using var output = new TemporaryDirectory("candor-export-fail");
+
+        // The target is an existing directory: DuckDB cannot write a file there.
+        var result = await RunAsync("export", "--database", _store.Path, "--format", "csv", "--output", output.Path);
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Export failed: ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExportIncludesEventsACrashedCollectorLeftInItsIngestJournal()
     {
         using var directory = new TemporaryDirectory("candor-export-journal");

@@ -35,7 +35,7 @@ internal static partial class PostgresRollups
             var month = new DateOnly(day.Year, day.Month, 1);
             var bit = 1 << (day.Day - 1);
             var failed = e.Analytics.Failed == true;
-            var run = e.Name == "command";
+            var run = e.Name == AnalyticsFields.CommandEvent;
             // A request's events share their context and address: their dimensions are made (and
             // hashed) once.
             if (!ReferenceEquals(c, lastContext) || !ReferenceEquals(e.Country, lastCountry) || !ReferenceEquals(e.Region, lastRegion))
