@@ -1,4 +1,5 @@
 using Candor.Consent;
+using Candor.Context;
 using Candor.Hosting;
 
 namespace Candor.CommandLine;
@@ -35,6 +36,7 @@ internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment
         output.WriteLine($"  spool             {CandorDirectories.SpoolDirectory(environment, Product)}");
         output.WriteLine();
         output.WriteLine($"Install id:      {user.Settings.InstallId?.ToString("D") ?? "(none)"}");
+        output.WriteLine($"Initial version: {user.Settings.InitialVersion ?? "(none)"}");
         output.WriteLine($"User id:         {user.Settings.UserId ?? "(none)"}");
         output.WriteLine($"Project id:      {ProjectSettings.Find(environment, Product).ProjectId(Product) ?? "(none)"}");
         output.WriteLine($"Endpoint:        {options.Endpoint?.ToString() ?? "(none: nothing is sent)"}");
@@ -71,10 +73,12 @@ internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment
             return 1;
         }
 
-        var (saved, problem) = file.Update(s => s with
+        var version = ContextBuilder.ProductVersion(options);
+        var (saved, problem) = file.Update(s => (level < TelemetryLevel.Anonymous ? s with { InstallId = null, InitialVersion = null }
+            : s.InstallId is null ? s.WithNewInstallId(version)
+            : s.WithInitialVersion(version)) with
         {
             Level = level,
-            InstallId = level >= TelemetryLevel.Anonymous ? s.InstallId ?? Guid.NewGuid() : null,
             UserId = level == TelemetryLevel.Identified ? userId ?? s.UserId : null,
             NoticeVersionSeen = Math.Max(s.NoticeVersionSeen, options.NoticeVersion),
         });
@@ -99,7 +103,7 @@ internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment
     public int Disable(TextWriter output, TextWriter error)
     {
         var file = UserFile;
-        var (saved, problem) = file.Update(s => s with { Level = TelemetryLevel.Off, InstallId = null, UserId = null });
+        var (saved, problem) = file.Update(s => s with { Level = TelemetryLevel.Off, InstallId = null, UserId = null, InitialVersion = null });
         LocalTelemetryData.DeleteSpool(environment, Product);
         if (saved is null)
         {
@@ -118,7 +122,7 @@ internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment
         string? problem = null;
         if (file.Read().Exists)
         {
-            (_, problem) = file.Update(s => s with { InstallId = null, UserId = null });
+            (_, problem) = file.Update(s => s with { InstallId = null, UserId = null, InitialVersion = null });
         }
 
         var dataProblem = LocalTelemetryData.DeleteAll(environment, Product);

@@ -323,6 +323,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     {
         var context = ContextBuilder.Build(options, getVariable);
         context.InstallId = consent.Level >= TelemetryLevel.Anonymous ? consent.InstallId : null;
+        context.InitialVersion = context.InstallId is not null ? consent.InitialVersion : null;
         context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
         context.ProjectId = consent.Level >= TelemetryLevel.Anonymous ? consent.ProjectId : null;
         return context;

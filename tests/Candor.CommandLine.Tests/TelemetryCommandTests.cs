@@ -92,6 +92,26 @@ public sealed class TelemetryCommandTests
     }
 
     [Fact]
+    public void EnableRecordsTheInitialVersionWithTheInstallIdStatusListsItAndDisableDeletesIt()
+    {
+        using var environment = new FakeEnvironment();
+        var first = AcmeOptions();
+        first.ProductVersion = "3.0.0";
+        var later = AcmeOptions();
+        later.ProductVersion = "3.1.0";
+
+        Invoke(environment, "telemetry enable", first);
+        Invoke(environment, "telemetry enable --level identified --user-id ada@example.com", later);
+        var enabled = File.ReadAllText(environment.UserFile);
+        var status = Invoke(environment, "telemetry status", later).Output;
+        Invoke(environment, "telemetry disable", later);
+
+        Assert.Contains("initial_version = \"3.0.0\"", enabled, StringComparison.Ordinal);
+        Assert.Contains("Initial version: 3.0.0", status, StringComparison.Ordinal);
+        Assert.DoesNotContain("initial_version", File.ReadAllText(environment.UserFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EnableIdentifiedSavesTheUserId()
     {
         using var environment = new FakeEnvironment();

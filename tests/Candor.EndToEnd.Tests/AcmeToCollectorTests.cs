@@ -26,6 +26,8 @@ public sealed class AcmeToCollectorTests
         var context = stored.GetProperty("context");
         Assert.Equal("acme", context.GetProperty("product").GetString());
         Assert.Equal("1.4.0", context.GetProperty("product_version").GetString());
+        // A new install: its first version is the one running now.
+        Assert.Equal("1.4.0", context.GetProperty("initial_version").GetString());
         Assert.False(string.IsNullOrEmpty(context.GetProperty("runtime_version").GetString()));
         Assert.Equal(OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsWindows() ? "windows" : "macos", context.GetProperty("os_family").GetString());
         var properties = stored.GetProperty("properties");

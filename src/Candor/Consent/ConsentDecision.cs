@@ -30,6 +30,10 @@ internal sealed record ConsentDecision(
     /// <summary>The project file found from the working directory upwards, or <see langword="null"/>.</summary>
     public string? ProjectFilePath { get; init; }
 
+    /// <summary>The first version of the tool this install ran, sent with the install id; <see langword="null"/>
+    /// when there is no install id or it could not be recorded.</summary>
+    public string? InitialVersion { get; init; }
+
     /// <summary>The notice version the user has seen (0 when none).</summary>
     public int NoticeVersionSeen { get; init; }
 }

@@ -146,6 +146,7 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
         var reason = outcome.Reason;
         var decidedBy = outcome.DecidedBy;
         Guid? installId = settings.InstallId;
+        var version = ContextBuilder.ProductVersion(options);
         if (apply)
         {
             if (level < TelemetryLevel.Anonymous)
@@ -153,10 +154,10 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
                 LocalTelemetryData.DeleteSpool(environment, product);
             }
 
-            if (user.Problem is null && settings.Level == TelemetryLevel.Off && (settings.InstallId is not null || settings.UserId is not null))
+            if (user.Problem is null && settings.Level == TelemetryLevel.Off && (settings.InstallId is not null || settings.UserId is not null || settings.InitialVersion is not null))
             {
                 // Turning telemetry off deletes the install id, whichever way the user file got its "off".
-                var (cleared, problem) = userFile.Update(s => s with { InstallId = null, UserId = null });
+                var (cleared, problem) = userFile.Update(s => s with { InstallId = null, UserId = null, InitialVersion = null });
                 AddIfProblem(problems, problem);
                 settings = cleared ?? settings;
                 installId = cleared is null ? installId : null;
@@ -166,7 +167,7 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
             {
                 // Created only now that the level first allows it; under the lock, so two first runs
                 // at once end with the same id.
-                var (created, problem) = userFile.Update(s => s.InstallId is null ? s with { InstallId = Guid.NewGuid() } : s);
+                var (created, problem) = userFile.Update(s => s.InstallId is null ? s.WithNewInstallId(version) : s.WithInitialVersion(version));
                 if (created?.InstallId is null)
                 {
                     AddIfProblem(problems, problem);
@@ -176,6 +177,17 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
                 {
                     settings = created;
                     installId = created.InstallId;
+                }
+            }
+            else if (level >= TelemetryLevel.Anonymous && settings.WithInitialVersion(version) != settings)
+            {
+                // An install id made by a client that did not record its first version: the current one is
+                // the best known. When it cannot be saved the id still works; nothing is sent for it and
+                // the next run tries again, silently as before (the host never pays for it).
+                var (recorded, _) = userFile.Update(s => s.WithInitialVersion(version));
+                if (recorded is not null && recorded.InstallId == installId)
+                {
+                    settings = recorded;
                 }
             }
         }
@@ -199,13 +211,15 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
             }
         }
 
+        var decidedInstallId = apply && level < TelemetryLevel.Anonymous ? null : installId;
         return new ConsentDecision(
             level,
             decidedBy,
-            apply && level < TelemetryLevel.Anonymous ? null : installId,
+            decidedInstallId,
             userId,
             level >= TelemetryLevel.Local ? project.ProjectId(product) : null)
         {
+            InitialVersion = decidedInstallId is null ? null : settings.InitialVersion,
             Reason = reason,
             Sources = MarkDecided(sources, decidedBy),
             QuitRequested = outcome.Quit,
@@ -316,6 +330,7 @@ internal sealed class ConsentResolver(CandorOptions options, ICandorEnvironment 
             Level = level,
             UserId = level == TelemetryLevel.Identified ? answer.UserId : null,
             InstallId = level >= TelemetryLevel.Anonymous ? s.InstallId : null,
+            InitialVersion = level >= TelemetryLevel.Anonymous ? s.InitialVersion : null,
             NoticeVersionSeen = Math.Max(s.NoticeVersionSeen, options.NoticeVersion),
         });
         AddIfProblem(problems, problem);

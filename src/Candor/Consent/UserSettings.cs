@@ -1,13 +1,34 @@
 using System.Diagnostics;
+using System.Text;
 using Tomlyn.Model;
 
 namespace Candor.Consent;
 
-/// <summary>What the user file holds: the chosen level, the install id, the user-provided id and the
-/// notice version seen. Every member is optional.</summary>
-internal sealed record UserSettings(TelemetryLevel? Level = null, Guid? InstallId = null, string? UserId = null, int NoticeVersionSeen = 0)
+/// <summary>What the user file holds: the chosen level, the install id, the user-provided id, the
+/// notice version seen and the install's initial version. Every member is optional. The initial version
+/// is the tool's version when the install id was made (for an id made by a client that did not record
+/// it: the version that first ran after it); it is made and deleted with the id.</summary>
+internal sealed record UserSettings(
+    TelemetryLevel? Level = null, Guid? InstallId = null, string? UserId = null, int NoticeVersionSeen = 0, string? InitialVersion = null)
 {
+    /// <summary>The collector refuses a batch whose <c>initial_version</c> is longer (it groups by it).</summary>
+    public const int MaxVersionBytes = 200;
+
     public static readonly UserSettings Empty = new();
+
+    /// <summary>A new install id, recorded with the version it starts with.</summary>
+    public UserSettings WithNewInstallId(string? version) => this with { InstallId = Guid.NewGuid(), InitialVersion = Recordable(version) };
+
+    /// <summary>The version to record for an install id that has none yet (made by an older client):
+    /// the current version is the best known first one. Unchanged when there is nothing to record.</summary>
+    public UserSettings WithInitialVersion(string? version) =>
+        InstallId is not null && InitialVersion is null && Recordable(version) is { } recorded ? this with { InitialVersion = recorded } : this;
+
+    /// <summary>The version, or <see langword="null"/> when the collector would refuse it.</summary>
+    public static string? Recordable(string? version) => IsValidVersion(version) ? version : null;
+
+    public static bool IsValidVersion(string? version) =>
+        !string.IsNullOrWhiteSpace(version) && Encoding.UTF8.GetByteCount(version) <= MaxVersionBytes;
 }
 
 /// <summary>What reading the user file gave.</summary>
@@ -172,7 +193,18 @@ internal sealed class UserSettingsFile(string path)
             noticeVersion = (int)version;
         }
 
-        settings = new UserSettings(level, installId, userId, noticeVersion);
+        string? initialVersion = null;
+        if (table.TryGetValue("initial_version", out var initialValue))
+        {
+            if (initialValue is not string initialText || !UserSettings.IsValidVersion(initialText))
+            {
+                return $"initial_version = {initialValue} is not a version of at most {UserSettings.MaxVersionBytes} bytes";
+            }
+
+            initialVersion = initialText;
+        }
+
+        settings = new UserSettings(level, installId, userId, noticeVersion, initialVersion);
         return null;
     }
 
@@ -180,6 +212,7 @@ internal sealed class UserSettingsFile(string path)
     {
         Set(table, "level", settings.Level is { } level ? LevelNames.Name(level) : null);
         Set(table, "install_id", settings.InstallId?.ToString("D"));
+        Set(table, "initial_version", settings.InitialVersion);
         Set(table, "user_id", settings.UserId);
         if (settings.NoticeVersionSeen > 0)
         {

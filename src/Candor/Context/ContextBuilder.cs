@@ -17,7 +17,7 @@ internal static class ContextBuilder
         return new EventContext
         {
             Product = options.ProductName,
-            ProductVersion = options.ProductVersion ?? EntryAssemblyVersion(),
+            ProductVersion = ProductVersion(options),
             SdkVersion = SdkVersion,
             RuntimeVersion = Environment.Version.ToString(),
             OsFamily = OsFamily(),
@@ -29,6 +29,9 @@ internal static class ContextBuilder
             SessionId = Guid.CreateVersion7(),
         };
     }
+
+    /// <summary>The version sent as <c>product_version</c> (also recorded as an install's first version).</summary>
+    public static string? ProductVersion(CandorOptions options) => options.ProductVersion ?? EntryAssemblyVersion();
 
     private static string? EntryAssemblyVersion() =>
         Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0];
