@@ -53,7 +53,15 @@ public sealed class EventDefinition
     public IReadOnlyList<PropertyDefinition> Properties => _properties;
 
     /// <summary>Declares an event recorded by <see cref="CandorClient.StartOperation"/>: <c>duration_ms</c>
-    /// (integer ≥ 0), <c>outcome</c> (<c>success</c> or <c>failure</c>) and an optional <c>error_code</c>.</summary>
+    /// (integer ≥ 0), <c>outcome</c> (<c>success</c> or <c>failure</c>) and an optional <c>error_code</c>.
+    /// Declare the counts the operation records (<see cref="TelemetryOperation.Count"/>) with <see cref="Count"/>.</summary>
+    /// <example>
+    /// <code>
+    /// EventDefinition.Operation("import", "Records were imported.")
+    ///     .Count("records", "Records imported.")
+    ///     .Count("batches", "Batches sent.");
+    /// </code>
+    /// </example>
     public static EventDefinition Operation(string name, string description, string version = "1-0-0") =>
         new EventDefinition(name, description, version)
             .Integer(EventConventions.DurationMs, "How long the operation took, in milliseconds.", minimum: 0, required: true)
@@ -79,6 +87,17 @@ public sealed class EventDefinition
     /// (default unbounded) are dropped and reported.</summary>
     public EventDefinition Integer(string name, string description, long? minimum = null, long? maximum = null, bool required = false) =>
         Add(new PropertyDefinition(name, description, PropertyType.Integer, required) { Minimum = minimum, Maximum = maximum });
+
+    /// <summary>Declares a count: an optional integer property ≥ 0, the same as
+    /// <c>Integer(name, description, minimum: 0)</c>. Operations set counts with <see cref="TelemetryOperation.Count"/>
+    /// and <see cref="TelemetryOperation.Add"/>.</summary>
+    /// <example>
+    /// <code>
+    /// EventDefinition.Operation("import", "Records were imported.").Count("records", "Records imported.");
+    /// </code>
+    /// </example>
+    public EventDefinition Count(string name, string description) =>
+        Integer(name, description, minimum: 0);
 
     /// <summary>Declares a number property; integers are accepted too. Values outside
     /// [<paramref name="minimum"/>, <paramref name="maximum"/>] (default unbounded), NaN and infinities are dropped and reported.</summary>
