@@ -127,7 +127,7 @@ public class AnalyticsQueryBenchmarks : AnalyticsBenchmarksBase
         _events.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         Console.WriteLine($"// Event store opened in {opening.Elapsed.TotalSeconds:F1} s");
         // Install counts read install_seq: a file whose events lack it would count no installs and
-        // time queries that do no work (the v3 file did, unnoticed, until session 12).
+        // time queries that do no work (the v3 generated file did, unnoticed).
         using (var check = new DuckDBConnection($"Data Source={path}"))
         {
             check.Open();
@@ -209,8 +209,8 @@ internal static class GeneratedStore
                         FROM range($events) t(e)))
             ) g JOIN installs i ON i.n = g.n
             ORDER BY ts;
-            -- The install numbers the writer would have given (install_seq above is n + 1). Until
-            -- session 12 the generator left install_seq NULL, and every install count was 0.
+            -- The install numbers the writer would have given (install_seq above is n + 1). The v3 generator
+            -- left install_seq NULL, and every install count was 0.
             INSERT INTO install_numbers
             SELECT 'acme', i.install_id, i.n + 1, min(e.event_time)
             FROM installs i JOIN events e ON e.install_id = i.install_id GROUP BY i.install_id, i.n;

@@ -98,14 +98,14 @@ internal sealed class HttpSender : IDisposable
     /// Builds the <see cref="HttpClient"/> and starts connecting to the collector while the host is still
     /// busy, so the request made at exit does not wait for a handshake. Never waits for the connection
     /// itself (only, for a host name, for name resolution, which <paramref name="stop"/> cuts short); does
-    /// nothing for a proxied collector, or when a connection is prepared or was ever used. Called on the
-    /// delivery thread only.
+    /// nothing for an https or proxied collector, or when a connection is prepared or was ever used. Called
+    /// on the delivery thread only.
     /// </summary>
     public void Prepare(CancellationToken stop)
     {
         // Over https the exit request pays the TLS handshake anyway, and preparing here measured slower
         // in the Native AOT build (bench/results/2026-12-07-restructure-ab.md): the first request builds
-        // the client and connects itself.
+        // the client and connects by itself.
         if (_eventsUri.Scheme == Uri.UriSchemeHttps)
         {
             return;
