@@ -413,19 +413,5 @@ public sealed class DuckDbEventStoreTests : EventStoreContract
 
     private static EventRecord Anonymous() => For(null);
 
-    private List<T> Rows<T>(string sql, Func<DuckDBDataReader, T> read)
-    {
-        using var connection = new DuckDBConnection($"Data Source={DatabasePath}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private List<T> Rows<T>(string sql, Func<DuckDBDataReader, T> read) => DuckDbRows.Read(DatabasePath, sql, read);
 }

@@ -248,21 +248,7 @@ public sealed class DuckDbJournalApplyTests : IDisposable
         Assert.Equal(new[] { events[0].Id, events[1].Id }.Order(), Rows("SELECT event_id FROM events", r => r.GetGuid(0)).Order());
     }
 
-    private List<T> Rows<T>(string sql, Func<DuckDBDataReader, T> read)
-    {
-        using var connection = new DuckDBConnection($"Data Source={DatabasePath}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private List<T> Rows<T>(string sql, Func<DuckDBDataReader, T> read) => DuckDbRows.Read(DatabasePath, sql, read);
 
     private static EventRecord Event(string name = "command", string? properties = null, string? osVersion = null)
     {
