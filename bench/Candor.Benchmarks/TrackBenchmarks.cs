@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Candor.Catalog;
 using Candor.Consent;
-using Candor.Hosting;
+using Candor.Platform;
 using Candor.Protocol;
 using Microsoft.ApplicationInsights;
 using Microsoft.ApplicationInsights.Channel;

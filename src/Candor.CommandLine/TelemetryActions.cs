@@ -1,6 +1,6 @@
 using Candor.Consent;
 using Candor.Context;
-using Candor.Hosting;
+using Candor.Platform;
 
 namespace Candor.CommandLine;
 

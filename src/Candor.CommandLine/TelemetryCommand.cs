@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Candor.Hosting;
+using Candor.Platform;
 
 namespace Candor.CommandLine;
 

@@ -51,4 +51,23 @@ public sealed class EventContext
 
     /// <summary>The id the user chose to provide (consent <c>identified</c> only).</summary>
     public string? UserId { get; set; }
+
+    /// <summary>The install id is this process's own, made because no state directory was writable
+    /// (e.g. a read-only container): it is not kept, so each restart counts as a new instance.</summary>
+    public bool InstallIdPerProcess { get; set; }
+
+    /// <summary>The cloud provider the process runs in, from environment variables and files only:
+    /// <c>aws</c>, <c>azure</c>, <c>gcp</c>, … or none.</summary>
+    public string? Cloud { get; set; }
+
+    /// <summary>The cloud service running the process, e.g. <c>lambda</c>, <c>ecs</c>, <c>app_service</c>,
+    /// <c>cloud_run</c>, or none.</summary>
+    public string? CloudPlatform { get; set; }
+
+    /// <summary>The cloud region, e.g. <c>eu-west-1</c>, or none.</summary>
+    public string? CloudRegion { get; set; }
+
+    /// <summary>The container runtime around the process: <c>kubernetes</c>, <c>docker</c>, <c>podman</c>,
+    /// <c>container</c> (another), or none.</summary>
+    public string? Container { get; set; }
 }

@@ -6,7 +6,7 @@ using Candor.Consent;
 using Candor.Context;
 using Candor.Delivery;
 using Candor.Diagnostics;
-using Candor.Hosting;
+using Candor.Platform;
 using Candor.Protocol;
 using Candor.Redaction;
 using Candor.Transparency;

@@ -1,5 +1,5 @@
 using System.Text;
-using Candor.Hosting;
+using Candor.Platform;
 
 namespace Candor.TestSupport;
 

@@ -1,4 +1,4 @@
-using Candor.Hosting;
+using Candor.Platform;
 
 namespace Candor.Collector.Demo;
 

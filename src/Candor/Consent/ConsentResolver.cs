@@ -1,6 +1,6 @@
 using Candor.Context;
 using Candor.Diagnostics;
-using Candor.Hosting;
+using Candor.Platform;
 
 namespace Candor.Consent;
 

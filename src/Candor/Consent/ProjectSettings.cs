@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Candor.Hosting;
+using Candor.Platform;
 using Tomlyn.Model;
 
 namespace Candor.Consent;

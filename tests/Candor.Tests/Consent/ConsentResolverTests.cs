@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Candor.Consent;
-using Candor.Hosting;
+using Candor.Platform;
 using Candor.TestSupport;
 using static Candor.Tests.Consent.ConsentPrecedenceTests;
 

@@ -1,6 +1,6 @@
 using Candor.Catalog;
 using Candor.Consent;
-using Candor.Hosting;
+using Candor.Platform;
 using Candor.Redaction;
 
 namespace Candor.Tests.Delivery;

@@ -1,4 +1,4 @@
-namespace Candor.Hosting;
+namespace Candor.Platform;
 
 /// <summary>
 /// Everything the SDK reads from the process's surroundings, behind one seam so every consent and

@@ -1,4 +1,4 @@
-namespace Candor.Hosting;
+namespace Candor.Platform;
 
 /// <summary>
 /// Where a tool's telemetry files live. Settings (the user's choice, install id) go in the OS config
