@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Candor.Protocol;
 
 /// <summary>
@@ -53,7 +55,9 @@ public sealed class EventContext
     public string? UserId { get; set; }
 
     /// <summary>The install id is this process's own, made because no state directory was writable
-    /// (e.g. a read-only container): it is not kept, so each restart counts as a new instance.</summary>
+    /// (e.g. a read-only container): it is not kept, so each restart counts as a new instance.
+    /// Sent only when true.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool InstallIdPerProcess { get; set; }
 
     /// <summary>The cloud provider the process runs in, from environment variables and files only:

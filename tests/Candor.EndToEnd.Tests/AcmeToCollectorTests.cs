@@ -39,6 +39,28 @@ public sealed class AcmeToCollectorTests
     }
 
     [Fact]
+    public async Task WhereTheToolRunsArrivesWithItsEventsFromItsEnvironmentAlone()
+    {
+        using var data = new TemporaryDirectory();
+        using var home = new TemporaryHome();
+        await using var collector = await CollectorProcess.StartAsync(data.Path);
+
+        var result = await RunAcmeAsync(collector, home.Path, ["run", "--pipeline", "a"], new()
+        {
+            ["FLY_REGION"] = "AMS",
+            ["container"] = "podman",
+            ["KUBERNETES_SERVICE_HOST"] = null, // the machine's own, were it a pod, would take precedence
+        });
+
+        Assert.Equal(0, result.ExitCode);
+        var context = Assert.Single(await collector.ReadEventsAsync()).GetProperty("context");
+        Assert.Equal(
+            ("fly", "ams", "podman"),
+            (context.GetProperty("cloud").GetString(), context.GetProperty("cloud_region").GetString(), context.GetProperty("container").GetString()));
+        Assert.False(context.TryGetProperty("cloud_platform", out _));
+    }
+
+    [Fact]
     public async Task EventsAreStillThereAfterTheCollectorRestarts()
     {
         using var data = new TemporaryDirectory();
@@ -99,9 +121,17 @@ public sealed class AcmeToCollectorTests
          "events":[{"id":"01a20789-752e-7630-a95b-a94408c398b8","name":"command","time":"2026-11-23T08:00:00Z","properties":{"command":"run"}}]}
         """;
 
-    private static Task<ProgramResult> RunAcmeAsync(CollectorProcess collector, string home, params string[] arguments)
+    private static Task<ProgramResult> RunAcmeAsync(CollectorProcess collector, string home, params string[] arguments) =>
+        RunAcmeAsync(collector, home, arguments, []);
+
+    private static Task<ProgramResult> RunAcmeAsync(CollectorProcess collector, string home, string[] arguments, Dictionary<string, string?> extra)
     {
         var environment = TemporaryHome.VariablesFor(home);
+        foreach (var (name, value) in extra)
+        {
+            environment[name] = value;
+        }
+
         environment["ACME_TELEMETRY_ENDPOINT"] = collector.BaseAddress.ToString();
         environment["ACME_TELEMETRY_WRITE_KEY"] = CollectorProcess.WriteKey;
         // Consent given explicitly: this slice is about delivery; the first-run rules have their own tests.

@@ -15,6 +15,10 @@ internal enum Dimension
     Country,
     Region,
     ErrorCode,
+    Cloud,
+    CloudPlatform,
+    CloudRegion,
+    Container,
 }
 
 /// <summary>

@@ -279,12 +279,16 @@ internal sealed partial class IngestPipeline(
         Field(c.KernelRelease, dimension: false);
         Field(c.Architecture, dimension: true);
         Field(c.CiName, dimension: true);
+        Field(c.Cloud, dimension: true);
+        Field(c.CloudPlatform, dimension: true);
+        Field(c.CloudRegion, dimension: true);
+        Field(c.Container, dimension: true);
         Field(c.ProjectId, dimension: false);
         Field(c.UserId, dimension: false);
 
         return tooLong ? IngestAnswer.Refusal(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong, $"A context field is longer than {maxLength} characters.")
             : tooWide ? IngestAnswer.Refusal(StatusCodes.Status400BadRequest, ErrorCodes.StringTooLong,
-                $"A version, OS, architecture or CI name in the context is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.")
+                $"A version, OS, architecture, CI name, cloud or container in the context is longer than {TextRules.MaxDimensionBytes} bytes of UTF-8.")
             : unstorable ? IngestAnswer.Refusal(StatusCodes.Status400BadRequest, ErrorCodes.InvalidText, "A context field holds U+0000, which the collector does not store.")
             : null;
 

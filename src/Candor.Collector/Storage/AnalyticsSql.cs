@@ -25,6 +25,12 @@ internal static class AnalyticsSql
         Dimension.Country => ("country", "TRUE"),
         Dimension.Region => ("CASE WHEN region IS NULL THEN NULL ELSE coalesce(country, '?') || '/' || region END", "TRUE"),
         Dimension.ErrorCode => ("error_code", "error_code IS NOT NULL"),
+        // Where the process runs. No value is "unknown", not "none": a client that found no cloud
+        // and one older than these fields send the same nothing.
+        Dimension.Cloud => ("cloud", "TRUE"),
+        Dimension.CloudPlatform => ("cloud_platform", "TRUE"),
+        Dimension.CloudRegion => ("cloud_region", "TRUE"),
+        Dimension.Container => ("container", "TRUE"),
         _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
     };
 

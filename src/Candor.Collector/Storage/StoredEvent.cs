@@ -9,7 +9,8 @@ internal sealed class StoredEvent
 {
     /// <summary>Reads one events row selected with the columns both stores read events with, in their
     /// table's order (DuckDb/DuckDbSchema.EventColumns): product, event_id, name, schema_version,
-    /// event_time, received_at, the context's columns, properties, country, region, ip_pseudonym.</summary>
+    /// event_time, received_at, the context's columns, properties, country, region, ip_pseudonym, then
+    /// the context's columns added later: install_id_per_process, cloud, cloud_platform, cloud_region, container.</summary>
     public static StoredEvent Read(DbDataReader reader) => new()
     {
         Id = reader.GetGuid(1),
@@ -34,6 +35,11 @@ internal sealed class StoredEvent
             Architecture = NullableString(reader, 17),
             Ci = !reader.IsDBNull(18) && reader.GetBoolean(18),
             CiName = NullableString(reader, 19),
+            InstallIdPerProcess = !reader.IsDBNull(24) && reader.GetBoolean(24),
+            Cloud = NullableString(reader, 25),
+            CloudPlatform = NullableString(reader, 26),
+            CloudRegion = NullableString(reader, 27),
+            Container = NullableString(reader, 28),
         },
         Properties = reader.IsDBNull(20)
             ? null

@@ -11,9 +11,12 @@ internal static class ContextBuilder
         typeof(ContextBuilder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "0.0.0";
 
-    public static EventContext Build(CandorOptions options, Func<string, string?> getVariable)
+    /// <summary>The context. <paramref name="fileExists"/> answers the container marker files (default:
+    /// <see cref="File.Exists"/> on Linux, none elsewhere, where no container runtime leaves them).</summary>
+    public static EventContext Build(CandorOptions options, Func<string, string?> getVariable, Func<string, bool>? fileExists = null)
     {
         var ciName = CiDetector.Detect(getVariable);
+        var cloud = CloudDetector.Detect(getVariable, fileExists ?? MarkerFileExists);
         return new EventContext
         {
             Product = options.ProductName,
@@ -27,8 +30,14 @@ internal static class ContextBuilder
             Ci = ciName is not null,
             CiName = ciName,
             SessionId = Guid.CreateVersion7(),
+            Cloud = cloud.Cloud,
+            CloudPlatform = cloud.Platform,
+            CloudRegion = cloud.Region,
+            Container = cloud.Container,
         };
     }
+
+    private static bool MarkerFileExists(string path) => OperatingSystem.IsLinux() && File.Exists(path);
 
     /// <summary>The version sent as <c>product_version</c> (also recorded as an install's first version).</summary>
     public static string? ProductVersion(CandorOptions options) => options.ProductVersion ?? EntryAssemblyVersion();

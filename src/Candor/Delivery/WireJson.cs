@@ -56,6 +56,11 @@ internal static class WireJson
                 InstallId = context.TryGetProperty("install_id", out var installId) ? installId.GetGuid() : null,
                 ProjectId = OptionalString(context, "project_id"),
                 UserId = OptionalString(context, "user_id"),
+                InstallIdPerProcess = context.TryGetProperty("install_id_per_process", out var perProcess) && perProcess.GetBoolean(),
+                Cloud = OptionalString(context, "cloud"),
+                CloudPlatform = OptionalString(context, "cloud_platform"),
+                CloudRegion = OptionalString(context, "cloud_region"),
+                Container = OptionalString(context, "container"),
             },
         };
         foreach (var element in root.GetProperty("events").EnumerateArray())
@@ -129,6 +134,15 @@ internal static class WireJson
 
         WriteOptional(json, "project_id", context.ProjectId);
         WriteOptional(json, "user_id", context.UserId);
+        if (context.InstallIdPerProcess)
+        {
+            json.WriteBoolean("install_id_per_process", true);
+        }
+
+        WriteOptional(json, "cloud", context.Cloud);
+        WriteOptional(json, "cloud_platform", context.CloudPlatform);
+        WriteOptional(json, "cloud_region", context.CloudRegion);
+        WriteOptional(json, "container", context.Container);
         json.WriteEndObject();
     }
 

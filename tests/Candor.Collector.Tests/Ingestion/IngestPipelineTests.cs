@@ -166,6 +166,8 @@ public sealed class IngestPipelineTests : IAsyncLifetime
     [InlineData("too many events", 413, ErrorCodes.TooManyEvents)]
     [InlineData("long context", 400, ErrorCodes.StringTooLong)]
     [InlineData("wide context", 400, ErrorCodes.StringTooLong)]
+    [InlineData("wide cloud region", 400, ErrorCodes.StringTooLong)]
+    [InlineData("nul in container", 400, ErrorCodes.InvalidText)]
     [InlineData("nul in context", 400, ErrorCodes.InvalidText)]
     public async Task ABatchThatFailsAWholeBatchRuleIsRefusedAndNothingReachesTheWriter(string problem, int status, string code)
     {
@@ -180,6 +182,8 @@ public sealed class IngestPipelineTests : IAsyncLifetime
             case "too many events": batch = IngestSamples.Batch(Now, [.. Enumerable.Range(0, IngestPipeline.MaxEventsPerBatch + 1).Select(_ => IngestSamples.Command(Now))]); break;
             case "long context": batch.Context.UserId = new string('u', _options.MaxStringLength + 1); break;
             case "wide context": batch.Context.OsVersion = new string('o', TextRules.MaxDimensionBytes + 1); break;
+            case "wide cloud region": batch.Context.CloudRegion = new string('r', TextRules.MaxDimensionBytes + 1); break;
+            case "nul in container": batch.Context.Container = "dock\0er"; break;
             case "nul in context": batch.Context.ProjectId = "p\0"; break;
         }
 

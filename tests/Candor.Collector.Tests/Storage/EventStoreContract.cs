@@ -53,6 +53,24 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhereTheProcessRunsIsStoredAndReadBackAndLeftEmptyWhenTheClientSaidNothing()
+    {
+        var store = await OpenAsync();
+        var located = Record("acme");
+        located.Context.InstallIdPerProcess = true;
+        (located.Context.Cloud, located.Context.CloudPlatform, located.Context.CloudRegion, located.Context.Container) =
+            ("aws", "ecs", "eu-west-1", "docker");
+
+        await store.WriteAsync([located, Record("acme")], [], CancellationToken.None);
+
+        var stored = (await store.ReadRecentAsync("acme", 10, CancellationToken.None)).ToDictionary(e => e.Id, e => e.Context);
+        var c = stored[located.Id];
+        Assert.Equal((true, "aws", "ecs", "eu-west-1", "docker"), (c.InstallIdPerProcess, c.Cloud, c.CloudPlatform, c.CloudRegion, c.Container));
+        var plain = Assert.Single(stored, s => s.Key != located.Id).Value;
+        Assert.Equal((false, null, null, null, null), (plain.InstallIdPerProcess, plain.Cloud, plain.CloudPlatform, plain.CloudRegion, plain.Container));
+    }
+
+    [Fact]
     public async Task AnEventIdAlreadyStoredForTheProductIsADuplicateAndNotStoredAgain()
     {
         var store = await OpenAsync();

@@ -19,4 +19,15 @@ public sealed class ContextBuilderTests
         Assert.DoesNotContain(Environment.MachineName, text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(Environment.UserName, text, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public void TheContextNamesTheCloudAndContainerTheProcessRunsIn()
+    {
+        var environment = new Dictionary<string, string> { ["AWS_LAMBDA_FUNCTION_NAME"] = "resize", ["AWS_REGION"] = "eu-west-1" };
+
+        var context = ContextBuilder.Build(new CandorOptions { ProductName = "acme" }, environment.GetValueOrDefault, path => path == "/.dockerenv");
+
+        Assert.Equal(("aws", "lambda", "eu-west-1", "docker"), (context.Cloud, context.CloudPlatform, context.CloudRegion, context.Container));
+        Assert.False(context.InstallIdPerProcess);
+    }
 }

@@ -90,6 +90,8 @@ internal sealed class DuckDbGroupWriter(DuckDbConnections connections, InstallNu
                     .AppendValue(e.Country).AppendValue(e.Region).AppendValue(e.IpPseudonym)
                     .AppendValue(e.Analytics.Subject).AppendValue(e.Analytics.DurationMs).AppendValue(e.Analytics.Failed).AppendValue(e.Analytics.ErrorCode)
                     .AppendValue(installNumbers.Number(e.Product, c.InstallId, e.Time.UtcDateTime, installs))
+                    .AppendValue(c.InstallIdPerProcess).AppendValue(c.Cloud).AppendValue(c.CloudPlatform)
+                    .AppendValue(c.CloudRegion).AppendValue(c.Container)
                     .EndRow();
             }
         }

@@ -6,7 +6,8 @@ namespace Candor.Collector.Storage.DuckDb;
 
 /// <summary>
 /// What opening the DuckDB file does on the writer's connection before anything is written: the
-/// database-wide settings, the tables, and the install numbers a file from an older collector lacks.
+/// database-wide settings, the tables, and the install numbers and context columns a file from an
+/// older collector lacks.
 /// </summary>
 internal static class DuckDbMigrations
 {
@@ -37,6 +38,8 @@ internal static class DuckDbMigrations
         {
             await NumberInstallsAsync(writer, cancellationToken);
         }
+
+        await ExecuteAsync(writer, DuckDbSchema.AddContextColumns, cancellationToken);
 
         await LoadInstallNumbersAsync(writer, installNumbers, cancellationToken);
         return threads;

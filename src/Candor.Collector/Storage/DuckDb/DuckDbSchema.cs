@@ -7,13 +7,15 @@ internal static class DuckDbSchema
     public const string EventColumns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties, country, region, ip_pseudonym";
+        "architecture, ci, ci_name, properties, country, region, ip_pseudonym, " +
+        "install_id_per_process, cloud, cloud_platform, cloud_region, container";
 
     /// <summary>The string columns of <see cref="EventColumns"/>: what a row's size is measured by.</summary>
     public static readonly string[] EventStringColumns =
     [
         "product", "name", "schema_version", "project_id", "user_id", "product_version", "initial_version", "sdk_version", "runtime_version",
         "os_family", "os_version", "kernel_release", "architecture", "ci_name", "properties", "country", "region", "ip_pseudonym",
+        "cloud", "cloud_platform", "cloud_region", "container",
     ];
 
     /// <summary>The string columns of <see cref="QuarantineRecord.Columns"/>.</summary>
@@ -50,7 +52,12 @@ internal static class DuckDbSchema
             duration_ms DOUBLE,
             failed BOOLEAN,
             error_code VARCHAR,
-            install_seq INTEGER
+            install_seq INTEGER,
+            install_id_per_process BOOLEAN,
+            cloud VARCHAR,
+            cloud_platform VARCHAR,
+            cloud_region VARCHAR,
+            container VARCHAR
         );
         ALTER TABLE events ADD COLUMN IF NOT EXISTS country VARCHAR;
         ALTER TABLE events ADD COLUMN IF NOT EXISTS region VARCHAR;
@@ -70,5 +77,16 @@ internal static class DuckDbSchema
             event_json VARCHAR NOT NULL
         );
         CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product VARCHAR NOT NULL, event_id UUID NOT NULL);
+        """;
+
+    /// <summary>The context columns added after install numbers, for a file from an older collector.
+    /// Run after <c>install_seq</c> exists: the appender writes a row in the table's column order,
+    /// so an upgraded file must end with the columns in the order a new file has them.</summary>
+    public const string AddContextColumns = """
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS install_id_per_process BOOLEAN;
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS cloud VARCHAR;
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS cloud_platform VARCHAR;
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS cloud_region VARCHAR;
+        ALTER TABLE events ADD COLUMN IF NOT EXISTS container VARCHAR;
         """;
 }

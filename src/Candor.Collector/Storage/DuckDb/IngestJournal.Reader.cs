@@ -215,6 +215,9 @@ internal sealed partial class IngestJournal
                     case JournalRecordFormat.ContextTag:
                         contexts.Add(ReadContext());
                         break;
+                    case JournalRecordFormat.ExtendedContextTag:
+                        contexts.Add(ReadExtension(ReadContext()));
+                        break;
                     case JournalRecordFormat.EventTag:
                         Add(chunk, ReadEvent(contexts[_payload.ReadInt32()]));
                         break;
@@ -297,6 +300,18 @@ internal sealed partial class IngestJournal
                 ProjectId = _payload.ReadNullableString(field),
                 UserId = _payload.ReadNullableString(field),
             };
+        }
+
+        /// <summary>The fields an extended context adds, read into <paramref name="context"/>.</summary>
+        private EventContext ReadExtension(EventContext context)
+        {
+            var field = _bounds.FieldChars;
+            context.InstallIdPerProcess = _payload.ReadBoolean();
+            context.Cloud = _payload.ReadNullableString(field);
+            context.CloudPlatform = _payload.ReadNullableString(field);
+            context.CloudRegion = _payload.ReadNullableString(field);
+            context.Container = _payload.ReadNullableString(field);
+            return context;
         }
 
         /// <summary>An event; its context is <paramref name="context"/>, or (version 1) read inline.</summary>

@@ -97,7 +97,7 @@ internal sealed partial class IngestJournal : IDisposable
             {
                 context = _contexts.Count;
                 _contexts.Add(e.Context, context);
-                writer.Write(JournalRecordFormat.ContextTag);
+                writer.Write(JournalRecordFormat.ExtendedContextTag);
                 WriteContext(writer, e.Context);
             }
 
@@ -212,6 +212,12 @@ internal sealed partial class IngestJournal : IDisposable
         WriteGuid(w, c.InstallId);
         WriteString(w, c.ProjectId);
         WriteString(w, c.UserId);
+        // The fields of an extended context (JournalRecordFormat.ExtendedContextTag).
+        w.Write(c.InstallIdPerProcess);
+        WriteString(w, c.Cloud);
+        WriteString(w, c.CloudPlatform);
+        WriteString(w, c.CloudRegion);
+        WriteString(w, c.Container);
     }
 
     private static void WriteString(BinaryWriter w, string? value)

@@ -12,7 +12,11 @@ internal sealed partial class PostgresAnalyticsStore
     {
         var (key, where) = AnalyticsSql.DimensionKey(dimension);
         var eventLevel = dimension is Dimension.EventName or Dimension.Command or Dimension.ErrorCode;
-        if (eventLevel ? ByEventRollups(query) : ByRollups(query))
+        // The rollups do not key on where a process runs: those breakdowns scan the events (a wider
+        // rollup key would pass the index row limit TextRules.MaxDimensionBytes is sized for, and
+        // multiply the rollup rows of every install for a question asked far less often).
+        var scanOnly = dimension is Dimension.Cloud or Dimension.CloudPlatform or Dimension.CloudRegion or Dimension.Container;
+        if (!scanOnly && (eventLevel ? ByEventRollups(query) : ByRollups(query)))
         {
             // Which installs had each value from the month rollup, the events per value from the
             // day rollup; "other" counts its installs once.

@@ -35,7 +35,12 @@ internal sealed partial class PostgresEventStore
             subject text,
             duration_ms double precision,
             failed boolean,
-            error_code text
+            error_code text,
+            install_id_per_process boolean,
+            cloud text,
+            cloud_platform text,
+            cloud_region text,
+            container text
         """;
 
     // The partitions this instance has made sure exist, so each month costs one round trip.
@@ -72,6 +77,11 @@ internal sealed partial class PostgresEventStore
             ALTER TABLE events ADD COLUMN IF NOT EXISTS duration_ms double precision;
             ALTER TABLE events ADD COLUMN IF NOT EXISTS failed boolean;
             ALTER TABLE events ADD COLUMN IF NOT EXISTS error_code text;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS install_id_per_process boolean;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS cloud text;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS cloud_platform text;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS cloud_region text;
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS container text;
             CREATE TABLE IF NOT EXISTS events_default PARTITION OF events DEFAULT;
             CREATE INDEX IF NOT EXISTS events_product_received ON events (product, received_at);
             -- Analytics: a date range skips the blocks (and partitions) outside it, since events

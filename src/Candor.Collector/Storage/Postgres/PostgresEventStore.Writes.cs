@@ -7,11 +7,13 @@ namespace Candor.Collector.Storage.Postgres;
 /// updated, in one transaction.</summary>
 internal sealed partial class PostgresEventStore
 {
-    // The columns of events, in the order WriteEvent writes them and ReadRecentAsync reads them.
+    // The columns of events, in the order WriteEvent writes them and ReadRecentAsync reads them
+    // (StoredEvent.Read's order first).
     private const string Columns =
         "product, event_id, name, schema_version, event_time, received_at, install_id, session_id, project_id, user_id, " +
         "product_version, initial_version, sdk_version, runtime_version, os_family, os_version, kernel_release, " +
-        "architecture, ci, ci_name, properties, country, region, ip_pseudonym, subject, duration_ms, failed, error_code";
+        "architecture, ci, ci_name, properties, country, region, ip_pseudonym, " +
+        "install_id_per_process, cloud, cloud_platform, cloud_region, container, subject, duration_ms, failed, error_code";
 
     public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
@@ -145,7 +147,7 @@ internal sealed partial class PostgresEventStore
     private static void WriteEvent(CopyRowBuffer rows, EventRecord e)
     {
         var c = e.Context;
-        rows.StartRow(28);
+        rows.StartRow(33);
         rows.WriteText(e.Product);
         rows.WriteUuid(e.Id);
         rows.WriteText(e.Name);
@@ -170,6 +172,11 @@ internal sealed partial class PostgresEventStore
         rows.WriteText(e.Country);
         rows.WriteText(e.Region);
         rows.WriteText(e.IpPseudonym);
+        rows.WriteBoolean(c.InstallIdPerProcess);
+        rows.WriteText(c.Cloud);
+        rows.WriteText(c.CloudPlatform);
+        rows.WriteText(c.CloudRegion);
+        rows.WriteText(c.Container);
         rows.WriteText(e.Analytics.Subject);
         rows.WriteDouble(e.Analytics.DurationMs);
         rows.WriteBoolean(e.Analytics.Failed);

@@ -20,7 +20,7 @@ internal static class DuckDbAnalyticsSeeder
 
     /// <summary>
     /// Appends the seed rows to a file made as before install numbers existed (no install_seq
-    /// column), then opens the real store again, which adds the column and numbers the installs:
+    /// column, nor the cloud and container columns added after it), then opens the real store again, which adds the column and numbers the installs:
     /// the upgrade path every older file takes.
     /// </summary>
     /// <param name="databasePath">The file.</param>
@@ -47,7 +47,15 @@ internal static class DuckDbAnalyticsSeeder
         connection.Open();
         using (var drop = connection.CreateCommand())
         {
-            drop.CommandText = "ALTER TABLE events DROP COLUMN install_seq";
+            // The columns added since install numbers go too: an older file has none of them.
+            drop.CommandText = """
+                ALTER TABLE events DROP COLUMN install_seq;
+                ALTER TABLE events DROP COLUMN install_id_per_process;
+                ALTER TABLE events DROP COLUMN cloud;
+                ALTER TABLE events DROP COLUMN cloud_platform;
+                ALTER TABLE events DROP COLUMN cloud_region;
+                ALTER TABLE events DROP COLUMN container;
+                """;
             drop.ExecuteNonQuery();
         }
 

@@ -63,7 +63,7 @@ public sealed class PostgresRollupTests
             using var rollups = new PostgresAnalyticsStore(connectionString);
             using var scan = new PostgresAnalyticsStore(connectionString, rollups: false);
             var (compared, nonEmpty) = await CompareAsync(rollups, scan);
-            Assert.Equal(5 * 5 * 32, compared);
+            Assert.Equal(5 * 5 * 33, compared);
             Assert.True(nonEmpty > 300, $"only {nonEmpty} of {compared} answers had rows");
 
             // Folded: the same answers, and nothing left pending.
@@ -119,6 +119,7 @@ public sealed class PostgresRollupTests
             Dimension.Version, Dimension.InitialVersion, Dimension.OsFamily, Dimension.OsVersion, Dimension.Runtime,
             Dimension.Architecture, Dimension.CiName, Dimension.Country, Dimension.Region,
             Dimension.EventName, Dimension.Command, Dimension.ErrorCode,
+            Dimension.CloudRegion, // scanned on both sides (not a rollup key), so equal by construction; here so it stays answered
         ];
         var compared = 0;
         var nonEmpty = 0;
