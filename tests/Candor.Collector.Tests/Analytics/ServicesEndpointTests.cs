@@ -14,7 +14,7 @@ public sealed class ServicesEndpointTests
     public async Task TheServicesAnswerIsJsonBehindTheAdminTokenWithTheConfiguredK()
     {
         using var data = new TemporaryDirectory("candor-services-api");
-        await DuckDbServicesTests.SeedAsync(Path.Combine(data.Path, "candor.duckdb"), DateTime.UtcNow);
+        await DuckDbServicesSeeder.SeedAsync(Path.Combine(data.Path, "candor.duckdb"), DateTime.UtcNow);
         await using var collector = await TestCollector.StartAsync(data.Path, configureKeys: true, settings: ["--Candor:Analytics:MinimumGroupSize=3"]);
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         var yesterday = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

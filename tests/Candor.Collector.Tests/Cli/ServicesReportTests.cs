@@ -15,7 +15,7 @@ public sealed class ServicesReportTests
         using var directory = new TemporaryDirectory("candor-cli-services");
         var path = directory.Combine("candor.duckdb");
         var now = DateTime.UtcNow;
-        await DuckDbServicesTests.SeedAsync(path, now);
+        await DuckDbServicesSeeder.SeedAsync(path, now);
         var from = DateOnly.FromDateTime(now.AddDays(-1)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         var result = await ProgramProcess.RunAsync(Candor, ["report", "--database", path, "--product", ServicesSeed.Product, "--from", from],

@@ -14,15 +14,6 @@ public sealed class DuckDbServicesTests : ServicesStoreContractTests, IClassFixt
 
     private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync();
 
-    /// <summary>Writes <see cref="ServicesSeed"/> through the real event store (journal and applier).</summary>
-    internal static async Task SeedAsync(string path, DateTime end)
-    {
-        await using var store = new DuckDbEventStore(path);
-        await store.InitializeAsync(CancellationToken.None);
-        await store.WriteAsync(ServicesSeed.Events(end), [], CancellationToken.None);
-        await store.WaitForStoredAsync(CancellationToken.None);
-    }
-
     public sealed class Seeded : IDisposable
     {
         private readonly TemporaryDirectory _directory = new("candor-services");
@@ -37,7 +28,7 @@ public sealed class DuckDbServicesTests : ServicesStoreContractTests, IClassFixt
                 if (_store is null)
                 {
                     var path = _directory.Combine("candor.duckdb");
-                    await SeedAsync(path, End);
+                    await DuckDbServicesSeeder.SeedAsync(path, End);
                     _store = new DuckDbAnalyticsStore(path);
                 }
 
