@@ -30,6 +30,9 @@ internal static class AnalyticsEndpoints
         MapQuery(group, "/versions", json.IReadOnlyListSeriesBreakdownPoint, (s, q, http, k, ct) => s.VersionAdoptionAsync(q, IntervalOf(http), k, ct));
         MapQuery(group, "/commands", json.IReadOnlyListCommandRow, (s, q, _, k, ct) => s.CommandsAsync(q, k, ct));
         MapQuery(group, "/operations", json.IReadOnlyListCommandRow, (s, q, _, k, ct) => s.OperationsAsync(q, k, ct));
+        // Live instances are judged at the end of the range: no later than now.
+        MapQuery(group, "/services", json.ServicesOverview, (s, q, http, k, ct) =>
+            s.ServicesAsync(q with { To = Min(q.To, http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()) }, k, ct));
 
         group.MapGet("/breakdown/{dimension}", (string dimension, HttpContext http, IAnalyticsStore store, AnalyticsOptions options, CancellationToken ct) =>
             Enum.TryParse<Dimension>(dimension.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)

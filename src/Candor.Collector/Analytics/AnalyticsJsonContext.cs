@@ -15,4 +15,5 @@ namespace Candor.Collector.Analytics;
 [JsonSerializable(typeof(IReadOnlyList<CommandRow>))]
 [JsonSerializable(typeof(NumericSummary))]
 [JsonSerializable(typeof(LiveInstances))]
+[JsonSerializable(typeof(ServicesOverview))]
 internal sealed partial class AnalyticsJsonContext : JsonSerializerContext;

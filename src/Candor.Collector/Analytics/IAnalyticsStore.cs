@@ -50,4 +50,8 @@ internal interface IAnalyticsStore : IDisposable
     Task<NumericSummary> NumericAsync(AnalyticsQuery query, string eventName, string property, CancellationToken cancellationToken);
 
     Task<LiveInstances> LiveAsync(string product, DateTimeOffset since, int k, CancellationToken cancellationToken);
+
+    /// <summary>The "Services" view: instances, routes, error codes, clients, languages, clouds.
+    /// Live instances are judged as of the end of the range, so callers end it no later than now.</summary>
+    Task<ServicesOverview> ServicesAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken);
 }

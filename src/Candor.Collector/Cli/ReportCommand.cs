@@ -18,7 +18,7 @@ internal static class ReportCommand
         {
             Description = "Report from PostgreSQL (an Npgsql connection string). Default: the collector's Candor:ConnectionString when its Candor:Storage is postgres and no --database is given.",
         };
-        var command = new Command("report", "Print the key figures (installs, retention, commands, versions, platforms, errors) as tables.")
+        var command = new Command("report", "Print the key figures (installs, retention, commands, versions, platforms, errors, services) as tables.")
         {
             product, from, to, database, connectionString,
         };
@@ -117,5 +117,7 @@ internal static class ReportCommand
             var rows = await store.BreakdownAsync(query, dimension, k, ct);
             TerminalTable.Write(output, title, ["Value", "Installs", "Events"], rows.Select(r => (IReadOnlyList<object?>)[r.Label, r.Installs, r.Events]));
         }
+
+        await ServicesReport.WriteAsync(output, store, query, k, ct);
     }
 }

@@ -51,6 +51,8 @@ internal static partial class DemoTraffic
         var registry = services.GetRequiredService<SchemaRegistry>();
         await registry.RegisterAsync(DemoCatalog.Product,
             DemoCatalog.Released.Events.Select(d => (d.Name, d.Version, EventCatalog.ToJsonSchema(d, DemoCatalog.Product))));
+        await registry.RegisterAsync(DemoServiceRun.Product,
+            DemoServiceRun.Catalog.Events.Select(d => (d.Name, d.Version, EventCatalog.ToJsonSchema(d, DemoServiceRun.Product))));
 
         var now = time.GetUtcNow();
         var population = DemoPopulation.Plan(new Random(Seed), now, Installs, History);
@@ -66,6 +68,9 @@ internal static partial class DemoTraffic
             // Many installs at once: the writer commits their batches in groups, which is what makes it fast.
             await Parallel.ForEachAsync(population, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
                 async (install, _) => await new DemoInstallRun(install, receiver, homes.FullName, now, Seed).RunAsync());
+            // The second product, a service: a handful of installs, so they run after the tool's.
+            await Parallel.ForEachAsync(Enumerable.Range(0, DemoServiceRun.Installs), new ParallelOptions { CancellationToken = cancellationToken },
+                async (number, _) => await new DemoServiceRun(number, receiver, homes.FullName, now, Seed).RunAsync());
             LogFilled(logger, receiver.Accepted, receiver.Rejected, population.Count(i => i.OptedOut),
                 time.GetElapsedTime(started).TotalSeconds);
         }

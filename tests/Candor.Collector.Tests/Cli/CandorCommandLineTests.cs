@@ -30,6 +30,8 @@ public sealed class CandorCommandLineTests : IClassFixture<CandorCommandLineTest
         Assert.Contains("linux 6 24", lines);
         Assert.DoesNotContain("macos", result.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-cmd", result.StandardOutput, StringComparison.Ordinal);
+        // A tool's heartbeats alone do not make it a service.
+        Assert.DoesNotContain("Routes", result.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

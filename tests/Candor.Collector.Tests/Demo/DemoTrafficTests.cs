@@ -63,6 +63,15 @@ public sealed class DemoTrafficTests
             Assert.True(quarantine.GetProperty("total").GetInt64() > 0);
             Assert.Equal("unknown_schema", quarantine.GetProperty("by_reason")[0].GetProperty("label").GetString());
 
+            // The second product, a service: live instances, its routes by use, its coded errors; the tool is not one.
+            var services = await GetAsync("/services?" + range.Replace("product=acme", "product=acme-server", StringComparison.Ordinal));
+            Assert.InRange(services.GetProperty("instances").GetProperty("live").GetInt64(), 5, 7);
+            // Routes arrive as the SDK's string redaction leaves them (today it masks a template such as /items/{id} as a path).
+            Assert.True(services.GetProperty("routes").EnumerateArray().Sum(r => r.GetProperty("requests").GetInt64()) > 10_000);
+            Assert.Contains("import_too_large", services.GetProperty("http_errors").EnumerateArray().Select(r => r.GetProperty("error_code").GetString()));
+            Assert.Contains("InvalidOperationException", services.GetProperty("http_errors").EnumerateArray().Select(r => r.GetProperty("error_code").GetString()));
+            Assert.Equal(0, (await GetAsync("/services?" + range)).GetProperty("events").GetInt64());
+
             // What the SDK did on the way: arguments masked, no path or token left.
             var stored = await collector.ReadEventsAsync(limit: 5000);
             var arguments = stored.Where(e => e.GetProperty("name").GetString() == "command")

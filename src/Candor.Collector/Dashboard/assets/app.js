@@ -77,7 +77,7 @@ async function load() {
   const q = filters();
   $("load-error").hidden = true;
   try {
-    const [summary, active, fresh, retention, versions, initial, os, runtime, arch, ci, country, errors, commands, operations, events, live, quarantine] =
+    const [summary, active, fresh, retention, versions, initial, os, runtime, arch, ci, country, errors, commands, operations, events, live, quarantine, services] =
       await Promise.all([
         get("/summary", q), get("/active", q), get("/new-installs", q), get("/retention", q),
         get("/versions", { ...q, interval: "week" }),
@@ -87,6 +87,7 @@ async function load() {
         get("/live", { product: q.product }),
         // Rejected events were never attributed to a version, OS or command: only product and range apply.
         get("/quarantine", { product: q.product, from: q.from, to: q.to }),
+        get("/services", q),
       ]);
 
     $("tile-installs").textContent = number(summary.installs);
@@ -124,12 +125,39 @@ async function load() {
       [{ label: "rejected events", data: quarantine.by_reason.map((r) => r.events) }], { indexAxis: "y" });
     rows("quarantine-schemas", quarantine.by_schema, (r) => [[r.label], [number(r.events), true]]);
     rows("events", events, (e) => [[e.label], [number(e.events), true], [number(e.installs), true]]);
+    showServices(services);
     document.body.dataset.loaded = String(Date.now());
   } catch (error) {
     if (error.unauthorized) { signOut("The admin token was refused."); return; }
     $("load-error").textContent = "Could not load the dashboard: " + error.message;
     $("load-error").hidden = false;
   }
+}
+
+// The Services section: only for a product that sent service events (startup, shutdown, request usage).
+function showServices(services) {
+  $("services").hidden = services.events === 0;
+  if (services.events === 0) return;
+  const i = services.instances;
+  $("services-live").textContent = number(i.live);
+  $("services-started").textContent = number(i.started);
+  $("services-startup").textContent = number(i.startup_p50_ms) + " / " + number(i.startup_p95_ms) + " ms";
+  $("services-uptime").textContent = duration(i.uptime_p50_seconds);
+  rows("routes", services.routes, (r) => [[r.route], [r.method || ""], [number(r.requests), true], [percent(r.error_rate), true], [r.p50_ms || "–", true], [r.p95_ms || "–", true]]);
+  rows("http-errors", services.http_errors, (r) => [[r.error_code], [r.status ? String(r.status) : ""], [number(r.requests), true]]);
+  const groups = (r) => [[r.label], [number(r.count), true], [number(r.installs), true]];
+  rows("clients", services.clients, groups);
+  rows("languages", services.languages, groups);
+  rows("clouds", services.clouds, groups);
+  rows("service-errors", services.errors.concat(services.shutdown_reasons.map((r) => ({ ...r, label: "shutdown: " + r.label }))),
+    (r) => [[r.label], [number(r.count), true]]);
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  if (seconds < 3600) return Math.round(seconds / 60) + " min";
+  if (seconds < 172800) return (seconds / 3600).toFixed(1) + " h";
+  return (seconds / 86400).toFixed(1) + " d";
 }
 
 async function showDashboard() {
