@@ -143,7 +143,7 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
     /// <summary>Puts the answers together; <paramref name="rows"/> runs one of this class's queries (with the
     /// query's parameters and <c>k</c>) and returns its rows' values.</summary>
     public async Task<ServicesOverview> OverviewAsync(
-        AnalyticsQuery query, int k, bool hasCloudColumns, Func<string, Task<IReadOnlyList<object?[]>>> rows)
+        AnalyticsQuery query, int k, Func<string, Task<IReadOnlyList<object?[]>>> rows)
     {
         var events = Long((await rows(CountEvents))[0][0]);
         var i = (await rows(Instances))[0];
@@ -159,7 +159,7 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
         return new ServicesOverview(
             events, instances, routes, httpErrors,
             await GroupsAsync(Errors), await GroupsAsync(Clients), await GroupsAsync(Languages),
-            hasCloudColumns ? await GroupsAsync(Clouds) : [], hasCloudColumns ? await GroupsAsync(Platforms) : [],
+            await GroupsAsync(Clouds), await GroupsAsync(Platforms),
             await GroupsAsync(ShutdownReasons));
     }
 

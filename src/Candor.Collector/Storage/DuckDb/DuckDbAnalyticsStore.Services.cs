@@ -6,18 +6,12 @@ namespace Candor.Collector.Storage.DuckDb;
 /// <summary>The "Services" view (<see cref="ServicesSql"/>): properties are read from the JSON text column.</summary>
 internal sealed partial class DuckDbAnalyticsStore
 {
-    // Whether the events table has the cloud context columns (added by a later schema); read once.
-    private bool? _hasCloudColumns;
-
     public async Task<ServicesOverview> ServicesAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken)
     {
-        _hasCloudColumns ??= (await QueryAsync(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('cloud', 'cloud_platform', 'cloud_region', 'container')",
-            null, r => r.GetInt64(0), cancellationToken))[0] == 4;
         var sql = new ServicesSql($"events WHERE {Filter} AND {InRange}", '$',
             name => $"json_extract_string(properties, '$.{name}')",
             name => $"TRY_CAST(json_extract_string(properties, '$.{name}') AS BIGINT)");
-        return await sql.OverviewAsync(query, k, _hasCloudColumns.Value, text =>
+        return await sql.OverviewAsync(query, k, text =>
             QueryAsync(text, query, Values, cancellationToken,
                 extra: text.Contains("$k", StringComparison.Ordinal) ? [new DuckDBParameter("k", k)] : null));
     }

@@ -7,18 +7,12 @@ namespace Candor.Collector.Storage.Postgres;
 /// No rollup keeps service properties, so every figure scans the range's service events.</summary>
 internal sealed partial class PostgresAnalyticsStore
 {
-    // Whether the events table has the cloud context columns (added by a later schema); read once.
-    private bool? _hasCloudColumns;
-
     public async Task<ServicesOverview> ServicesAsync(AnalyticsQuery query, int k, CancellationToken cancellationToken)
     {
-        _hasCloudColumns ??= (await QueryAsync(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events' AND column_name IN ('cloud', 'cloud_platform', 'cloud_region', 'container')",
-            null, r => r.GetInt64(0), cancellationToken))[0] == 4;
         var sql = new ServicesSql($"events WHERE {Base}", '@',
             name => $"(properties ->> '{name}')",
             name => $"CASE WHEN jsonb_typeof(properties -> '{name}') = 'number' THEN (properties ->> '{name}')::numeric::bigint END");
-        return await sql.OverviewAsync(query, k, _hasCloudColumns.Value, text =>
+        return await sql.OverviewAsync(query, k, text =>
             QueryAsync(text, query, Values, cancellationToken, extra: [new NpgsqlParameter<int>("k", k)]));
     }
 
