@@ -65,14 +65,14 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             return;
         }
 
-        StateDirectory = CandorDirectories.StateDirectory(environment, options.ProductName);
+        StateDirectory = options.StateDirectory ?? CandorDirectories.StateDirectory(environment, options.ProductName);
         var log = options.TransparencyLogSize > 0
             ? new TransparencyLog(Path.Combine(StateDirectory, TransparencyLog.FileName), options.TransparencyLogSize)
             : null;
         Spool? spool = null;
         if (consent.Level >= TelemetryLevel.Anonymous && options.Endpoint is not null)
         {
-            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, time);
+            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, time, options.HttpHandlerFactory);
             spool = options.SpoolMaxFiles > 0 && options.SpoolMaxBytes > 0
                 ? new Spool(Path.Combine(StateDirectory, "spool"), options.SpoolMaxBytes, options.SpoolMaxFiles, options.SpoolMaxAge, time)
                 : null;
@@ -300,7 +300,11 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     }
 
     /// <inheritdoc cref="Dispose"/>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => DisposeWithinAsync(_options.FlushBudget);
+
+    /// <summary>As <see cref="DisposeAsync()"/> within <paramref name="budget"/> rather than the options' flush
+    /// budget (a service flushes within what is left of its host's shutdown timeout).</summary>
+    internal async ValueTask DisposeWithinAsync(TimeSpan budget)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
         {
@@ -308,7 +312,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         }
 
         _queue!.Complete();
-        if (await _loop.StopAsync(_options.FlushBudget).ConfigureAwait(false))
+        if (await _loop.StopAsync(budget).ConfigureAwait(false))
         {
             _sender?.Dispose();
             _loop.Dispose();
@@ -319,12 +323,34 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the client WITHOUT sending what is queued: consent was lowered while the process runs (a
+    /// service's configuration reload). Recording stops at once, the request in flight is cut short, the
+    /// queue is dropped and the spool emptied; nothing recorded under the higher level leaves afterwards.
+    /// Waits at most <paramref name="wait"/> for the delivery thread.
+    /// </summary>
+    internal void Abandon(TimeSpan wait)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
+        {
+            return;
+        }
+
+        _queue!.Complete();
+        if (_loop.Abandon(wait))
+        {
+            _sender?.Dispose();
+            _loop.Dispose();
+        }
+    }
+
     private static EventContext BuildContext(CandorOptions options, ConsentDecision consent, Func<string, string?> getVariable)
     {
         var context = ContextBuilder.Build(options, getVariable);
         context.InstallId = consent.Level >= TelemetryLevel.Anonymous ? consent.InstallId : null;
         context.InitialVersion = context.InstallId is not null ? consent.InitialVersion : null;
         context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
+        context.InstallIdPerProcess = context.InstallId is not null && consent.InstallIdPerProcess;
         context.ProjectId = consent.Level >= TelemetryLevel.Anonymous ? consent.ProjectId : null;
         return context;
     }
