@@ -35,9 +35,9 @@ internal sealed partial class CandorRuntime : IDisposable
     private IDisposable? _subscription;
     private CandorEventLogger? _diagnostics;
     private CandorClient? _client;
+    private ServiceIdentity? _perProcessIdentity;
     private TelemetryLevel _level;
     private bool _noticeLogged;
-    private bool _perProcessLogged;
     private bool _stopped;
 
     public CandorRuntime(IOptionsMonitor<CandorServiceOptions> monitor, CandorTelemetry telemetry, CandorRegistration registration,
@@ -173,12 +173,12 @@ internal sealed partial class CandorRuntime : IDisposable
             return;
         }
 
-        var identity = level >= TelemetryLevel.Anonymous
-            ? ServiceConsent.ResolveIdentity(stateDirectory, options.ProductVersion ?? ContextBuilder.ProductVersion(new CandorOptions()))
-            : null;
-        if (identity is { PerProcess: true } && !_perProcessLogged)
+        // A per-process id stays the process's own across reloads: one instance, one id.
+        var identity = level < TelemetryLevel.Anonymous ? null
+            : _perProcessIdentity ?? ServiceConsent.ResolveIdentity(stateDirectory, options.ProductVersion ?? ContextBuilder.ProductVersion(new CandorOptions()));
+        if (identity is { PerProcess: true } && _perProcessIdentity is null)
         {
-            _perProcessLogged = true;
+            _perProcessIdentity = identity;
             LogPerProcess(identity.Problem ?? "");
         }
 

@@ -105,9 +105,14 @@ public sealed class ServiceConsentTests
 
         await service.StartAsync();
         var client = service.Telemetry.Client!;
+        Assert.True(await TestService.Eventually(() => collector.Events.Any(e => e.Name == EventConventions.StartupEvent)));
+        service.Reload("Telemetry", "off");
+        service.Reload("Telemetry", "anonymous");
+        var raised = service.Telemetry.Client!;
         await service.StopAsync();
 
         Assert.True(client.Context.InstallIdPerProcess);
+        Assert.Equal(client.Context.InstallId, raised.Context.InstallId);
         Assert.NotNull(client.Context.InstallId);
         Assert.Null(client.Context.InitialVersion);
         Assert.Contains(collector.Events, e => e.Name == EventConventions.StartupEvent);
