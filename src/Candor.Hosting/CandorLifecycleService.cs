@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Candor.Diagnostics;
 using Candor.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -93,7 +94,42 @@ internal sealed class CandorLifecycleService(
         }
     }
 
+    // Timer and lifetime callbacks must never throw: an exception there would end the process (e.g. an
+    // invalid reload makes the options monitor throw).
     private void OnStarted()
+    {
+        try
+        {
+            Started();
+        }
+#pragma warning disable CA1031 // Contained and reported, never thrown into the host.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CandorEventSource.Log.InternalError(ex.GetType().Name);
+        }
+    }
+
+    private void Beat()
+    {
+        try
+        {
+            Beat(NextInterval());
+        }
+#pragma warning disable CA1031 // Contained and reported, never thrown into the host.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CandorEventSource.Log.InternalError(ex.GetType().Name);
+            lock (_gate)
+            {
+                // Beats go on at the default interval until the options can be read again.
+                _heartbeat?.Change(new CandorServiceOptions().HeartbeatInterval, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void Started()
     {
         _readyAt = runtime.Time.GetTimestamp();
         _ready = true;
@@ -110,9 +146,8 @@ internal sealed class CandorLifecycleService(
         }
     }
 
-    private void Beat()
+    private void Beat(TimeSpan next)
     {
-        var next = NextInterval();
         if (telemetry.IsEnabled(TelemetryPart.Lifecycle))
         {
             telemetry.Track(EventConventions.HeartbeatEvent,

@@ -2,6 +2,7 @@ using Candor.Catalog;
 using Candor.Consent;
 using Candor.Context;
 using Candor.Delivery;
+using Candor.Diagnostics;
 using Candor.Platform;
 using Candor.Protocol;
 using Microsoft.Extensions.Logging;
@@ -80,9 +81,18 @@ internal sealed partial class CandorRuntime : IDisposable
 
         _subscription = _monitor.OnChange((options, _) =>
         {
-            lock (_gate)
+            try
             {
-                Apply(options, starting: false);
+                lock (_gate)
+                {
+                    Apply(options, starting: false);
+                }
+            }
+#pragma warning disable CA1031 // A reload is the operator's business: Candor's failure is reported, never thrown into it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                CandorEventSource.Log.InternalError(ex.GetType().Name);
             }
         });
     }
