@@ -122,6 +122,32 @@ public sealed class ServiceConsentTests
         Assert.Empty(environment.Files());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AReadOnlyStateDirectoryMeansAPerProcessIdInTheSentContextAndNoFiles(bool holdsAnInstallId)
+    {
+        await using var collector = await LoopbackCollector.StartAsync();
+        using var environment = new FakeEnvironment();
+        using var state = holdsAnInstallId
+            ? new ReadOnlyDirectory(("telemetry.toml", $"install_id = \"{Guid.NewGuid()}\"\n"))
+            : new ReadOnlyDirectory();
+        Assert.True(state.IsReadOnly, "this machine cannot make a directory read-only for the tests (neither mode 0555 nor chattr +i)");
+        var before = state.Entries();
+        await using var service = TestService.Build(environment, collector.BaseAddress,
+            new Dictionary<string, string?> { ["Telemetry"] = "anonymous", ["StateDirectory"] = state.Path });
+
+        await service.StartAsync();
+        var client = service.Telemetry.Client!;
+        await service.StopAsync();
+
+        Assert.True(client.Context.InstallIdPerProcess);
+        Assert.Contains(collector.Events, e => e.Name == EventConventions.StartupEvent);
+        Assert.DoesNotContain(collector.Events, e => e.Name == EventConventions.InstallEvent);
+        Assert.Equal(before, state.Entries());
+        Assert.Single(service.Logs.Messages(LogLevel.Warning), m => m.Contains("for this process only", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task TheSdksOwnDiagnosticsReachTheServiceLog()
     {
