@@ -26,7 +26,7 @@ namespace Candor;
 /// <c>&lt;PREFIX&gt;_TELEMETRY_DEBUG=1</c> each event is printed to standard error instead and nothing
 /// is sent or written.
 /// </remarks>
-public sealed class CandorClient : IDisposable, IAsyncDisposable
+public sealed partial class CandorClient : IDisposable, IAsyncDisposable
 {
     private readonly CandorOptions _options;
     private readonly TimeProvider _time;
@@ -301,48 +301,6 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
 
     /// <inheritdoc cref="Dispose"/>
     public ValueTask DisposeAsync() => DisposeWithinAsync(_options.FlushBudget);
-
-    /// <summary>As <see cref="DisposeAsync()"/> within <paramref name="budget"/> rather than the options' flush
-    /// budget (a service flushes within what is left of its host's shutdown timeout).</summary>
-    internal async ValueTask DisposeWithinAsync(TimeSpan budget)
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
-        {
-            return;
-        }
-
-        _queue!.Complete();
-        if (await _loop.StopAsync(budget).ConfigureAwait(false))
-        {
-            _sender?.Dispose();
-            _loop.Dispose();
-        }
-        else
-        {
-            CandorEventSource.Log.DeliveryFailed("flush budget spent");
-        }
-    }
-
-    /// <summary>
-    /// Ends the client WITHOUT sending what is queued: consent was lowered while the process runs (a
-    /// service's configuration reload). Recording stops at once, the request in flight is cut short, the
-    /// queue is dropped and the spool emptied; nothing recorded under the higher level leaves afterwards.
-    /// Waits at most <paramref name="wait"/> for the delivery thread.
-    /// </summary>
-    internal void Abandon(TimeSpan wait)
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
-        {
-            return;
-        }
-
-        _queue!.Complete();
-        if (_loop.Abandon(wait))
-        {
-            _sender?.Dispose();
-            _loop.Dispose();
-        }
-    }
 
     private static EventContext BuildContext(CandorOptions options, ConsentDecision consent, Func<string, string?> getVariable)
     {
