@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Candor.Hosting.Tests.Fakes;
 using Candor.Protocol;
 using Candor.TestSupport;
@@ -34,6 +35,26 @@ public sealed class ReloadTests
         Assert.Equal(requests, collector.Requests.Count);
         Assert.Empty(service.SpoolFiles());
         Assert.Contains(service.Logs.Messages(LogLevel.Information), m => m.Contains("lowered to off", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LoweringConsentWhileARequestHangsReturnsAtOnceAndKeepsNothing()
+    {
+        await using var collector = new FaultyServer(Fault.AcceptAndNeverAnswer);
+        using var environment = new FakeEnvironment();
+        await using var service = TestService.Build(environment, collector.BaseAddress, new Dictionary<string, string?> { ["Telemetry"] = "anonymous" });
+        await service.StartAsync();
+        service.Telemetry.TrackError(new InvalidOperationException(), "in_flight");
+        Assert.True(await TestService.Eventually(() => service.Telemetry.Client!.Attempts > 0), "no request was started");
+
+        var stopwatch = Stopwatch.StartNew();
+        service.Reload("Telemetry", "off");
+        stopwatch.Stop();
+        await service.StopAsync();
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"the reload took {stopwatch.Elapsed}");
+        Assert.Empty(service.SpoolFiles());
+        Assert.Empty(Directory.Exists(service.SpoolDirectory) ? Directory.GetFileSystemEntries(service.SpoolDirectory) : []);
     }
 
     [Fact]
