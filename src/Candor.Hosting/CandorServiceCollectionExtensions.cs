@@ -1,12 +1,21 @@
 using Candor.Catalog;
 using Candor.Hosting;
+using Candor.Platform;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds Candor to a service's container.</summary>
 public static class CandorServiceCollectionExtensions
 {
+    /// <summary>The name of the <c>IHttpClientFactory</c> client Candor sends through when the container has a
+    /// factory (<c>services.AddHttpClient("Candor")</c>, e.g. to set a proxy).</summary>
+    public const string HttpClientName = "Candor";
+
     /// <summary>Adds Candor with options bound from <paramref name="configuration"/> (e.g. the <c>Candor</c>
     /// section), reloaded when it changes, and validated when the host starts.</summary>
     /// <param name="services">The service's container.</param>
@@ -18,7 +27,10 @@ public static class CandorServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<CandorServiceOptions>().Bind(configuration);
-        return services.AddCandor(configure ?? (_ => { }), catalog);
+        var key = configuration is IConfigurationSection section && section.Path.Length > 0
+            ? section.Path + ":" + nameof(CandorServiceOptions.Telemetry)
+            : nameof(CandorServiceOptions.Telemetry);
+        return services.Add(configure ?? (_ => { }), catalog, key);
     }
 
     /// <summary>Adds Candor with options set by <paramref name="configure"/>, validated when the host starts.</summary>
@@ -29,9 +41,29 @@ public static class CandorServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<CandorServiceOptions>().Configure(configure);
-        services.AddSingleton<CandorTelemetry>();
-        _ = ServiceEvents.AddTo(catalog ?? new EventCatalog());
+        return services.Add(configure, catalog, nameof(CandorServiceOptions) + "." + nameof(CandorServiceOptions.Telemetry));
+    }
+
+    private static IServiceCollection Add(this IServiceCollection services, Action<CandorServiceOptions> configure, EventCatalog? catalog, string telemetryKey)
+    {
+        services.AddOptions<CandorServiceOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CandorServiceOptions>, CandorServiceOptionsValidator>());
+        services.TryAddSingleton<CandorTelemetry>();
+        services.TryAddSingleton(new CandorRegistration(ServiceEvents.AddTo(catalog ?? new EventCatalog()), telemetryKey));
+        services.TryAddSingleton(static provider =>
+        {
+            // From the container when it has them: its clock (tests use a fake one) and its HTTP pipeline.
+            var handlers = provider.GetService<IHttpMessageHandlerFactory>();
+            return new CandorRuntime(
+                provider.GetRequiredService<IOptionsMonitor<CandorServiceOptions>>(),
+                provider.GetRequiredService<CandorTelemetry>(),
+                provider.GetRequiredService<CandorRegistration>(),
+                provider.GetRequiredService<ILogger<CandorTelemetry>>(),
+                provider.GetService<TimeProvider>() ?? TimeProvider.System,
+                provider.GetService<ICandorEnvironment>() ?? SystemEnvironment.Instance,
+                handlers is null ? null : () => handlers.CreateHandler(HttpClientName));
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CandorLifecycleService>());
         return services;
     }
 }

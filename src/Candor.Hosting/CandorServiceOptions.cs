@@ -60,4 +60,22 @@ public sealed class CandorServiceOptions
     /// <summary>The notice written to the log once at startup when telemetry is on: what is collected and
     /// how to turn it off. Default: a notice naming the product and its variable.</summary>
     public string? NoticeText { get; set; }
+
+    /// <summary>Changes the client's own options after they are built from these (tests shorten the batch
+    /// interval and the retries).</summary>
+    internal Action<CandorOptions>? ConfigureClient { get; set; }
+
+    internal string ResolvedEnvironmentPrefix =>
+        string.IsNullOrWhiteSpace(EnvironmentPrefix)
+            ? ProductName.ToUpperInvariant().Replace('-', '_')
+            : EnvironmentPrefix;
+
+    /// <summary>The service's telemetry variable, e.g. <c>ACME_SERVER_TELEMETRY</c>.</summary>
+    internal string TelemetryVariable => ResolvedEnvironmentPrefix + "_TELEMETRY";
+
+    /// <summary>The parts switched on, one bit per <see cref="TelemetryPart"/>.</summary>
+    internal int PartMask =>
+        (Lifecycle ? 1 << (int)TelemetryPart.Lifecycle : 0) |
+        (HttpUsage ? 1 << (int)TelemetryPart.HttpUsage : 0) |
+        (Errors ? 1 << (int)TelemetryPart.Errors : 0);
 }

@@ -26,7 +26,7 @@ namespace Candor;
 /// <c>&lt;PREFIX&gt;_TELEMETRY_DEBUG=1</c> each event is printed to standard error instead and nothing
 /// is sent or written.
 /// </remarks>
-public sealed class CandorClient : IDisposable, IAsyncDisposable
+public sealed partial class CandorClient : IDisposable, IAsyncDisposable
 {
     private readonly CandorOptions _options;
     private readonly TimeProvider _time;
@@ -65,14 +65,14 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
             return;
         }
 
-        StateDirectory = CandorDirectories.StateDirectory(environment, options.ProductName);
+        StateDirectory = options.StateDirectory ?? CandorDirectories.StateDirectory(environment, options.ProductName);
         var log = options.TransparencyLogSize > 0
             ? new TransparencyLog(Path.Combine(StateDirectory, TransparencyLog.FileName), options.TransparencyLogSize)
             : null;
         Spool? spool = null;
         if (consent.Level >= TelemetryLevel.Anonymous && options.Endpoint is not null)
         {
-            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, time);
+            _sender = new HttpSender(options.Endpoint, options.WriteKey, options.ConnectTimeout, time, options.HttpHandlerFactory);
             spool = options.SpoolMaxFiles > 0 && options.SpoolMaxBytes > 0
                 ? new Spool(Path.Combine(StateDirectory, "spool"), options.SpoolMaxBytes, options.SpoolMaxFiles, options.SpoolMaxAge, time)
                 : null;
@@ -300,24 +300,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
     }
 
     /// <inheritdoc cref="Dispose"/>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _loop is null)
-        {
-            return;
-        }
-
-        _queue!.Complete();
-        if (await _loop.StopAsync(_options.FlushBudget).ConfigureAwait(false))
-        {
-            _sender?.Dispose();
-            _loop.Dispose();
-        }
-        else
-        {
-            CandorEventSource.Log.DeliveryFailed("flush budget spent");
-        }
-    }
+    public ValueTask DisposeAsync() => DisposeWithinAsync(_options.FlushBudget);
 
     private static EventContext BuildContext(CandorOptions options, ConsentDecision consent, Func<string, string?> getVariable)
     {
@@ -325,6 +308,7 @@ public sealed class CandorClient : IDisposable, IAsyncDisposable
         context.InstallId = consent.Level >= TelemetryLevel.Anonymous ? consent.InstallId : null;
         context.InitialVersion = context.InstallId is not null ? consent.InitialVersion : null;
         context.UserId = consent.Level == TelemetryLevel.Identified ? consent.UserId : null;
+        context.InstallIdPerProcess = context.InstallId is not null && consent.InstallIdPerProcess;
         context.ProjectId = consent.Level >= TelemetryLevel.Anonymous ? consent.ProjectId : null;
         return context;
     }

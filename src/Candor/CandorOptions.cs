@@ -112,6 +112,14 @@ public sealed class CandorOptions
     /// <see cref="CandorClient.WarmUp"/> comes first (<see cref="Delivery.DeliveryLoop.WarmUpDelay"/>; tests lengthen it).</summary>
     internal TimeSpan IdleWarmUpDelay { get; set; } = Delivery.DeliveryLoop.WarmUpDelay;
 
+    /// <summary>Where the spool and the transparency log live instead of the OS state directory (a service's
+    /// configured state directory; see Candor.Hosting). Default: none.</summary>
+    internal string? StateDirectory { get; set; }
+
+    /// <summary>Makes the handler requests go through instead of the SDK's own (a service's
+    /// <c>IHttpClientFactory</c> client; see Candor.Hosting). Default: none.</summary>
+    internal Func<HttpMessageHandler>? HttpHandlerFactory { get; set; }
+
     internal string ResolvedEnvironmentPrefix =>
         string.IsNullOrWhiteSpace(EnvironmentPrefix)
             ? ProductName.ToUpperInvariant().Replace('-', '_')

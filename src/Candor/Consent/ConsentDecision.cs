@@ -36,6 +36,10 @@ internal sealed record ConsentDecision(
 
     /// <summary>The notice version the user has seen (0 when none).</summary>
     public int NoticeVersionSeen { get; init; }
+
+    /// <summary>The install id lives only as long as this process (a service whose state directory is not
+    /// writable); sent in the context so that its installs are not counted as new ones.</summary>
+    public bool InstallIdPerProcess { get; init; }
 }
 
 /// <summary>One consent source as <c>telemetry status</c> shows it.</summary>

@@ -33,6 +33,8 @@ internal sealed class DeliveryLoop : IDisposable
     private readonly FlushRequests _flushes = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
+    private readonly Spool? _spool;
+    private volatile bool _abandoned;
     private int _accepted;
     private bool _started;
 
@@ -47,6 +49,7 @@ internal sealed class DeliveryLoop : IDisposable
         _sender = sender is null ? null : new BatchSender(sender, spool, level, options, time, _stop.Token);
         _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token);
         _exitFlush = new ExitFlush(_batches, _sender, spool, level, log);
+        _spool = spool;
         _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
     }
 
@@ -112,6 +115,26 @@ internal sealed class DeliveryLoop : IDisposable
         var started = Stopwatch.GetTimestamp();
         _stop.Cancel();
         return !_started || NothingToFlush() || await ExitFlush.WaitWithinAsync(budget, started, _exited.Task, _sender).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the loop without its exit flush: the request in flight is cut short, the queue is
+    /// dropped, and the spool is closed and emptied (consent was lowered). Waits at most
+    /// <paramref name="wait"/> for the thread; true when it finished.</summary>
+    public bool Abandon(TimeSpan wait)
+    {
+        _abandoned = true;
+        _spool?.Close();
+        _sender?.CutShort();
+        _stop.Cancel();
+        var finished = !_started || _thread.Join(wait);
+        if (finished)
+        {
+            // The queue has one reader: drained only once the thread has gone.
+            _batches.Discard();
+        }
+
+        _spool?.Purge();
+        return finished;
     }
 
     /// <summary>Releases the loop's handles once it has finished; a loop still running at the end of the
@@ -186,7 +209,10 @@ internal sealed class DeliveryLoop : IDisposable
                 waiters.ForEach(w => w.TrySetResult());
             }
 
-            _exitFlush.Run();
+            if (!_abandoned)
+            {
+                _exitFlush.Run();
+            }
         }
         catch (Exception ex)
         {

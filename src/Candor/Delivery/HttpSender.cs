@@ -31,6 +31,7 @@ internal sealed class HttpSender : IDisposable
     private readonly string? _writeKey;
     private readonly TimeSpan _connectTimeout;
     private readonly TimeProvider _time;
+    private readonly Func<HttpMessageHandler>? _handlerFactory;
     private PreparedConnection? _prepared;
     private bool _preparedOnce;
     private int _attempts;
@@ -39,8 +40,11 @@ internal sealed class HttpSender : IDisposable
     /// <param name="writeKey">The product's write key.</param>
     /// <param name="connectTimeout">The longest wait for a connection.</param>
     /// <param name="time">The clock a <c>Retry-After</c> date is read against.</param>
-    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, TimeProvider time)
+    /// <param name="handlerFactory">The handler to send through instead of the SDK's own (a service's
+    /// <c>IHttpClientFactory</c>); no connection is prepared ahead then.</param>
+    public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, TimeProvider time, Func<HttpMessageHandler>? handlerFactory = null)
     {
+        _handlerFactory = handlerFactory;
         _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
         _writeKey = writeKey;
         _connectTimeout = connectTimeout;
@@ -113,6 +117,11 @@ internal sealed class HttpSender : IDisposable
 
         try
         {
+            if (_handlerFactory is not null)
+            {
+                return;
+            }
+
             _ = Http;
             if (_prepared is not null || _preparedOnce || UsesProxy())
             {
@@ -165,7 +174,7 @@ internal sealed class HttpSender : IDisposable
             TimeSpan? retryAfter;
             try
             {
-                using var response = Http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                using var response = Client().Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 (status, retryAfter) = ((int)response.StatusCode, RetryAfterOf(response));
             }
             catch (HttpRequestException ex)
@@ -188,6 +197,11 @@ internal sealed class HttpSender : IDisposable
             return new SendResult(SendOutcome.Retry);
         }
     }
+
+    // A factory's handlers are rotated by the factory: one client per request, as IHttpClientFactory wants.
+    private HttpClient Client() => _handlerFactory is null
+        ? Http
+        : new HttpClient(_handlerFactory(), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 
     private HttpRequestMessage CreateRequest(EncodedBatch body)
     {

@@ -23,12 +23,51 @@ internal sealed class Spool(string directory, long maxBytes, int maxFiles, TimeS
 {
     private const string Extension = ".batch.json";
 
+    private volatile bool _closed;
+
     public string Directory { get; } = directory;
+
+    /// <summary>Refuses every later write (consent was lowered: nothing more is kept).</summary>
+    public void Close() => _closed = true;
+
+    /// <summary>Closes the spool and deletes every entry in it.</summary>
+    public void Purge()
+    {
+        Close();
+        PurgeDirectory(Directory);
+    }
+
+    /// <summary>Deletes every file in a spool directory, unsent (whichever process wrote them). Never throws.</summary>
+    public static void PurgeDirectory(string directory)
+    {
+        try
+        {
+            if (!System.IO.Directory.Exists(directory))
+            {
+                return;
+            }
+
+            foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
+            {
+                Delete(file.FullName);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            CandorEventSource.Log.EventRefused("spool could not be cleared: " + ex.GetType().Name);
+        }
+    }
 
     /// <summary>Writes a batch and returns its path. Never throws: a spool that cannot be written loses
     /// the batch, reported, and the result is null.</summary>
     public string? Write(EventBatch batch, TelemetryLevel level)
     {
+        if (_closed)
+        {
+            CandorEventSource.Log.SpoolDiscarded(batch.Events.Count, "consent lowered");
+            return null;
+        }
+
         try
         {
             System.IO.Directory.CreateDirectory(Directory);
