@@ -66,7 +66,14 @@ internal sealed class HttpUsageMiddleware(RequestDelegate next, HttpUsageAggrega
     {
         var elapsed = Stopwatch.GetTimestamp() - start;
         var status = context.Response.StatusCode;
-        var slot = aggregator.Requests.SlotFor(context.GetEndpoint());
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null && status >= 500)
+        {
+            // An exception handler clears the endpoint before it handles; the feature keeps it.
+            endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+        }
+
+        var slot = aggregator.Requests.SlotFor(endpoint);
         var method = HttpMethodNames.IndexOf(context.Request.Method);
         if (usage)
         {
