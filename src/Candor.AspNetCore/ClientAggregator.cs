@@ -22,6 +22,21 @@ internal sealed class ClientAggregator
     private int _keyCount;
     private List<ClientCounter> _retired = [];
 
+    // Bumped by each drain, which may retire counters: a thread's last pair is only reused within one.
+    private int _generation;
+
+    [ThreadStatic]
+    private static LastPair? t_last;
+
+    private sealed class LastPair
+    {
+        public ClientAggregator? Owner;
+        public int Generation;
+        public string? UserAgent;
+        public string? Language;
+        public ClientCounter? Counter;
+    }
+
     public ClientAggregator(int maxKeys = DefaultMaxKeys)
     {
         _maxKeys = maxKeys;
@@ -31,22 +46,35 @@ internal sealed class ClientAggregator
     /// <summary>Counts one request with these header values (only their first values are read).</summary>
     public void Record(StringValues userAgent, StringValues acceptLanguage)
     {
-        Span<char> key = stackalloc char[(ClientKinds.BufferLength * 2) + 1];
-        var length = ClientKinds.Client(First(userAgent), key);
-        var clientLength = length;
-        key[length++] = Separator;
-        length += ClientKinds.Language(First(acceptLanguage), key[length..]);
-        key = key[..length];
-
-        if (!_lookup.TryGetValue(key, out var counter))
+        // Servers hand out the same header strings again for the same values on a connection (Kestrel
+        // reuses them), so the thread's last pair is usually this one: no parse, no lookup.
+        var userAgentText = userAgent.Count > 0 ? userAgent[0] : null;
+        var languageText = acceptLanguage.Count > 0 ? acceptLanguage[0] : null;
+        var generation = Volatile.Read(ref _generation);
+        var last = t_last ??= new LastPair();
+        if (ReferenceEquals(last.Owner, this) && last.Generation == generation
+            && ReferenceEquals(last.UserAgent, userAgentText) && ReferenceEquals(last.Language, languageText)
+            && last.Counter is { } known)
         {
-            counter = Add(key, clientLength);
+            Interlocked.Increment(ref known.Count);
+            return;
         }
 
+        var counter = Find(userAgentText, languageText);
         Interlocked.Increment(ref counter.Count);
+        (last.Owner, last.Generation, last.UserAgent, last.Language, last.Counter) = (this, generation, userAgentText, languageText, counter);
     }
 
-    private static ReadOnlySpan<char> First(StringValues values) => values.Count == 0 ? [] : values[0].AsSpan();
+    private ClientCounter Find(string? userAgent, string? acceptLanguage)
+    {
+        Span<char> key = stackalloc char[(ClientKinds.BufferLength * 2) + 1];
+        var length = ClientKinds.Client(userAgent, key);
+        var clientLength = length;
+        key[length++] = Separator;
+        length += ClientKinds.Language(acceptLanguage, key[length..]);
+        key = key[..length];
+        return _lookup.TryGetValue(key, out var counter) ? counter : Add(key, clientLength);
+    }
 
     private ClientCounter Add(ReadOnlySpan<char> key, int clientLength)
     {
@@ -76,6 +104,7 @@ internal sealed class ClientAggregator
     /// by pair, and zeroes them. Pairs that had no request give their place back.</summary>
     public void Drain(Action<string, string, long> record)
     {
+        Interlocked.Increment(ref _generation);
         var totals = new Dictionary<(string Client, string Language), long>();
         var retired = _retired;
         _retired = [];

@@ -91,6 +91,23 @@ public sealed class CardinalityTests
     }
 
     [Fact]
+    public void APairIdleForAnIntervalIsCountedAgainWhenItComesBack()
+    {
+        var clients = new ClientAggregator();
+        const string userAgent = "curl/8.5.0";
+        const string language = "en";
+        var counts = new List<long>();
+        clients.Record(userAgent, language);
+        clients.Drain((_, _, count) => counts.Add(count));
+        clients.Drain((_, _, count) => counts.Add(count)); // idle: its counter is retired
+        clients.Record(userAgent, language); // the same strings: the thread's last pair must not be reused
+        clients.Record(userAgent, language);
+        clients.Drain((_, _, count) => counts.Add(count));
+
+        Assert.Equal([1L, 2L], counts);
+    }
+
+    [Fact]
     public void ErrorsBeyondTheCapAreCountedUnderOneKeyPerStatus()
     {
         var errors = new ErrorAggregator(maxKeys: 3);
