@@ -105,7 +105,13 @@ internal sealed class HttpUsageMiddleware(RequestDelegate next, HttpUsageAggrega
             return; // a plain 4xx is the client's mistake, counted in http_requests only
         }
 
-        code ??= handled is null ? ErrorCodes.OfStatus(status) : ErrorCodes.Of(handled);
+        // An exception's own code says more than the status an exception handler's problem carries.
+        if (handled is not null && (code is null || string.Equals(code, ErrorCodes.OfStatus(status), StringComparison.Ordinal)))
+        {
+            code = ErrorCodes.Of(handled);
+        }
+
+        code ??= ErrorCodes.OfStatus(status);
         aggregator.Errors.Record(route, method, status, handled?.GetType().FullName, code);
     }
 

@@ -159,6 +159,23 @@ public sealed class ErrorTests
             (error.String("route"), error.Integer("status"), error.String("error_type"), error.String("error_code")));
     }
 
+    [Fact]
+    public async Task AnExceptionTheExceptionHandlerTurnedIntoAProblemKeepsItsTypeAndCode()
+    {
+        await using var service = await TestService.StartAsync(app =>
+        {
+            app.UseExceptionHandler();
+            MapFailures(app);
+        }, services => services.AddProblemDetails());
+        using var response = await service.Client.PostAsync("/imports/boom", null);
+        service.Flush();
+
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var error = Assert.Single(service.Sink.Named(EventConventions.HttpErrorEvent));
+        Assert.Equal(("/imports/{id}", 500L, typeof(ImportException).FullName, "0x80131500"),
+            (error.String("route"), error.Integer("status"), error.String("error_type"), error.String("error_code")));
+    }
+
     // The problem details service adds a trace id that differs per request.
     private static string Normalize(string json) => System.Text.RegularExpressions.Regex.Replace(json, "\"traceId\":\"[^\"]*\"", "\"traceId\":\"\"");
 }
