@@ -103,6 +103,38 @@ public sealed class HttpUsageTests
     }
 
     [Fact]
+    public async Task ConcurrentRequestsAreAllCountedWhileIntervalsAreRecorded()
+    {
+        await using var service = await TestService.StartAsync(MapRoutes);
+        using var flushing = new CancellationTokenSource();
+        var flusher = Task.Run(async () =>
+        {
+            while (!flushing.IsCancellationRequested)
+            {
+                service.Flush();
+                await Task.Delay(1);
+            }
+        });
+
+        await Parallel.ForAsync(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, token) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, i % 2 == 0 ? $"/items/{i}" : "/broken");
+            request.Headers.TryAddWithoutValidation("User-Agent", $"tool{i % 3}/1.{i}");
+            using var response = await service.Client.SendAsync(request, token);
+        });
+        await flushing.CancelAsync();
+        await flusher;
+        service.Flush();
+
+        var requests = service.Sink.Named(EventConventions.HttpRequestsEvent);
+        Assert.Equal(400, requests.Sum(e => e.Integer("count")));
+        Assert.Equal(200, requests.Sum(e => e.Integer("errors")));
+        Assert.Equal(400, requests.Sum(e => e.HistogramSum));
+        Assert.Equal(400, service.Sink.Named(EventConventions.HttpClientsEvent).Sum(e => e.Integer("count")));
+        Assert.Equal(200, service.Sink.Named(EventConventions.HttpErrorEvent).Sum(e => e.Integer("count")));
+    }
+
+    [Fact]
     public async Task WithHttpUsageAndErrorsOffNothingIsRecorded()
     {
         await using var service = await TestService.StartAsync(MapRoutes, sink: new FakeUsageSink { HttpUsage = false, Errors = false });
