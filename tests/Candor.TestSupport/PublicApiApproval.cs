@@ -18,6 +18,8 @@ internal static class PublicApiApproval
             "System.Runtime.Versioning.TargetFrameworkAttribute",
             "System.Reflection.AssemblyMetadataAttribute",
         ],
+        // Microsoft.* is left out by default; service registrations live there by convention.
+        AllowNamespacePrefixes = ["Microsoft.Extensions.DependencyInjection"],
     };
 
     /// <summary>Fails, after writing <c>&lt;assembly&gt;.received.txt</c> beside the approved file, when the
