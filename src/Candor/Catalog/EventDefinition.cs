@@ -83,6 +83,16 @@ public sealed class EventDefinition
         return Add(new PropertyDefinition(name, description, PropertyType.String, required) { MaxLength = maxLength });
     }
 
+    /// <summary>Declares a string property that is cut to <paramref name="maxLength"/> but not redacted: for
+    /// values the SDK's own code makes from the host's code or sanitizes itself (a route template such as
+    /// <c>/users/{id}</c>, which the path rule would otherwise turn into <c>&lt;path&gt;</c>; a client token
+    /// such as <c>curl/8</c>). Never for text a user typed or a request carried.</summary>
+    internal EventDefinition VerbatimString(string name, string description, int maxLength, bool required = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        return Add(new PropertyDefinition(name, description, PropertyType.String, required) { MaxLength = maxLength, Verbatim = true });
+    }
+
     /// <summary>Declares an integer property; values outside [<paramref name="minimum"/>, <paramref name="maximum"/>]
     /// (default unbounded) are dropped and reported.</summary>
     public EventDefinition Integer(string name, string description, long? minimum = null, long? maximum = null, bool required = false) =>

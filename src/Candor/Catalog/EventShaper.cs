@@ -78,7 +78,7 @@ internal static class EventShaper
         switch (declared.Type)
         {
             case PropertyType.String when value.Kind == PropertyKind.String:
-                var redacted = redactor.Redact(value.AsString!);
+                var redacted = declared.Verbatim ? value.AsString! : redactor.Redact(value.AsString!);
                 if (redacted.Length > declared.MaxLength)
                 {
                     redacted = redacted[..declared.MaxLength];

@@ -28,6 +28,10 @@ public sealed class PropertyDefinition
     /// <summary>For strings, the longest value kept after redaction; longer values are cut.</summary>
     public int MaxLength { get; internal init; }
 
+    /// <summary>For strings, whether values skip redaction (they are still cut to <see cref="MaxLength"/>):
+    /// only for values made by code, never typed by a user (see <c>EventDefinition.VerbatimString</c>).</summary>
+    internal bool Verbatim { get; init; }
+
     /// <summary>For integers and numbers, the smallest value accepted, if bounded.</summary>
     public double? Minimum { get; internal init; }
 

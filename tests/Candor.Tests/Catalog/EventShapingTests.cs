@@ -89,11 +89,26 @@ public sealed class EventShapingTests
         Assert.Empty(collector.Requests);
     }
 
-    private static async Task<List<Protocol.TelemetryEvent>> SendAsync(Action<CandorClient> track)
+    [Fact]
+    public async Task AVerbatimStringKeepsARouteTemplateThatAPlainStringWouldRedactAsAPath()
+    {
+        var catalog = new Candor.Catalog.EventCatalog().Add(new Candor.Catalog.EventDefinition("route_used", "A route was used.")
+            .VerbatimString("route", "The route template.", maxLength: 12)
+            .String("typed", "A value a user typed."));
+
+        var events = await SendAsync(client => client.Track("route_used",
+            new EventProperty("route", "/items/{id}/parts"), new EventProperty("typed", "/items/{id}/parts")), catalog);
+
+        var properties = Assert.Single(events).Properties!;
+        Assert.Equal("/items/{id}/", properties["route"].AsString); // cut to its length, not redacted
+        Assert.Equal("<path>", properties["typed"].AsString);
+    }
+
+    private static async Task<List<Protocol.TelemetryEvent>> SendAsync(Action<CandorClient> track, Candor.Catalog.EventCatalog? catalog = null)
     {
         await using var collector = await LoopbackCollector.StartAsync();
         using var environment = new FakeEnvironment();
-        var client = TestClients.Create(TestClients.Options(collector.BaseAddress), environment);
+        var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.Catalog = catalog ?? o.Catalog), environment);
         track(client);
         client.Dispose();
         return [.. collector.Events];
