@@ -66,7 +66,7 @@ run_mode() { # mode round
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rps[$mode]+="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") "
   p99[$mode]+="$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out") "
-  printf '  round %d %-7s %10s req/s  p99 %s ms\n' "$2" "$mode" "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")" \
+  printf '  round %d %-7s %10s req/s  p99 %s\n' "$2" "$mode" "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")" \
     "$(awk '$1 == "99%" {print $2}' <<<"$out")"
 }
 
