@@ -9,7 +9,9 @@
 #   bench/server-throughput.sh [seconds] [rounds] [connections]     (default 10 s, 5 rounds, 32 connections)
 #
 # Each round runs every mode once, in a rotated order, each in a fresh process after a 3 s warm-up; the
-# figures are the medians over the rounds. Installs wrk from Debian's packages when it is missing (as
+# figures are medians over the rounds: requests/s, the ratio to `none` within each round (paired, so
+# drift of a shared machine between rounds cancels out), p99 latency, and the server process's CPU time
+# per request (user + system, from /proc; less sensitive to other load than requests/s). Installs wrk from Debian's packages when it is missing (as
 # root). Makes a throw-away certificate (openssl) for 127.0.0.1, starts the collector on https with a
 # throw-away data directory, and checks at the end that Candor's events really arrived there.
 set -euo pipefail
@@ -50,7 +52,9 @@ env Candor__SchemaDirectory="$PWD/samples/Acme.Server/schemas" Candor__DataDirec
 pids+=($!)
 for _ in $(seq 100); do curl -ksf "https://127.0.0.1:$collector_port/readyz" >/dev/null && break; sleep 0.2; done
 
-declare -A rps=() p99=()
+declare -A rps=() p99=() cpu=() paired=()
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of the server process, in clock ticks
+hz=$(getconf CLK_TCK)
 run_mode() { # mode round
   local mode=$1 port
   port=$(free_port)
@@ -61,28 +65,43 @@ run_mode() { # mode round
   local pid=$!
   for _ in $(seq 100); do curl -ksf "https://127.0.0.1:$port/hello" >/dev/null && break; sleep 0.2; done
   wrk -t2 -c"$connections" -d3s "https://127.0.0.1:$port/hello" >/dev/null
-  local out
+  local out before after requests
+  before=$(cpu_ticks "$pid")
   out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "https://127.0.0.1:$port/hello")
+  after=$(cpu_ticks "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  rps[$mode]+="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") "
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  last_rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  last_cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.2f", 1e6 * t / hz / n}')
+  rps[$mode]+="$last_rps "
+  cpu[$mode]+="$last_cpu "
   p99[$mode]+="$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out") "
-  printf '  round %d %-7s %10s req/s  p99 %s\n' "$2" "$mode" "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")" \
-    "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  printf '  round %d %-7s %10s req/s  p99 %-8s %6s µs CPU/request\n' "$2" "$mode" "$last_rps" "$(awk '$1 == "99%" {print $2}' <<<"$out")" "$last_cpu"
 }
 
 modes=(none candor otel)
 echo "GET /hello over HTTPS, wrk -t2 -c$connections -d${seconds}s, $rounds rounds"
 for round in $(seq "$rounds"); do
-  for i in 0 1 2; do run_mode "${modes[$(( (i + round) % 3 ))]}" "$round"; done
+  declare -A this=()
+  for i in 0 1 2; do
+    mode=${modes[$(( (i + round) % 3 ))]}
+    run_mode "$mode" "$round"
+    this[$mode]=$last_rps
+  done
+  # Paired within the round: the machine's state drifts less within a round than across rounds.
+  for mode in candor otel; do paired[$mode]+="$(awk -v a="${this[$mode]}" -v b="${this[none]}" 'BEGIN {print a/b}') "; done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-base=$(median <<<"${rps[none]}")
+base=$(median <<<"${rps[none]}") base_cpu=$(median <<<"${cpu[none]}")
 echo
-printf '%-7s %14s %10s %12s\n' mode "median req/s" "vs none" "median p99"
+printf '%-7s %13s %8s %15s %11s %17s %8s\n' mode "median req/s" "vs none" "median of round" "median p99" "µs CPU/request" "vs none"
+printf '%-7s %13s %8s %15s %11s %17s %8s\n' "" "" "" "ratios to none" "" "(server process)" ""
 for mode in "${modes[@]}"; do
-  m=$(median <<<"${rps[$mode]}") p=$(median <<<"${p99[$mode]}")
-  printf '%-7s %14.0f %9.1f%% %10.2f ms\n' "$mode" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {print 100*a/b}')" "$p"
+  m=$(median <<<"${rps[$mode]}") p=$(median <<<"${p99[$mode]}") c=$(median <<<"${cpu[$mode]}")
+  r=$([[ $mode == none ]] && echo 1 || median <<<"${paired[$mode]}")
+  printf '%-7s %13.0f %7.1f%% %14.1f%% %8.2f ms %17.2f %7.1f%%\n' "$mode" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {print 100*a/b}')" \
+    "$(awk -v r="$r" 'BEGIN {print 100*r}')" "$p" "$c" "$(awk -v a="$c" -v b="$base_cpu" 'BEGIN {print 100*a/b}')"
 done
 
 # Candor's numbers count only if its events really arrived: the last interval is flushed at shutdown.
