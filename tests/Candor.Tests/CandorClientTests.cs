@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Candor.Protocol;
 using Candor.Tests.Delivery;
-using Candor.Tests.Fakes;
 using Candor.TestSupport;
 
 namespace Candor.Tests;

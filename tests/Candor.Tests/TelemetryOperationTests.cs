@@ -2,7 +2,6 @@ using System.Diagnostics.Tracing;
 using Candor.Catalog;
 using Candor.Protocol;
 using Candor.Tests.Delivery;
-using Candor.Tests.Fakes;
 using Candor.TestSupport;
 
 namespace Candor.Tests;

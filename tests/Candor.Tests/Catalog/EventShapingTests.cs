@@ -1,5 +1,4 @@
 using Candor.Tests.Delivery;
-using Candor.Tests.Fakes;
 using Candor.TestSupport;
 
 namespace Candor.Tests.Catalog;

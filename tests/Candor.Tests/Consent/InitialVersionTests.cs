@@ -1,7 +1,6 @@
 using Candor.Consent;
 using Candor.Protocol;
 using Candor.Tests.Delivery;
-using Candor.Tests.Fakes;
 using Candor.TestSupport;
 
 namespace Candor.Tests.Consent;

@@ -1,4 +1,3 @@
-using Candor.Tests.Fakes;
 using Candor.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Candor.Tests.Delivery;
-using Candor.Tests.Fakes;
 using Candor.TestSupport;
 
 namespace Candor.Tests.Transparency;

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Candor.Hosting.Tests.Fakes;
+namespace Candor.TestSupport;
 
 /// <summary>A request as the fake collector saw it.</summary>
 internal sealed record ReceivedRequest(string? WriteKey, string? ContentEncoding, EventBatch Batch, DateTimeOffset At);
