@@ -66,8 +66,10 @@ public sealed class DemoTrafficTests
             // The second product, a service: live instances, its routes by use, its coded errors; the tool is not one.
             var services = await GetAsync("/services?" + range.Replace("product=acme", "product=acme-server", StringComparison.Ordinal));
             Assert.InRange(services.GetProperty("instances").GetProperty("live").GetInt64(), 5, 7);
-            // Routes arrive as the SDK's string redaction leaves them (today it masks a template such as /items/{id} as a path).
-            Assert.True(services.GetProperty("routes").EnumerateArray().Sum(r => r.GetProperty("requests").GetInt64()) > 10_000);
+            // Route templates arrive as declared (verbatim strings: the redactor would read /items/{id} as a path).
+            var routes = services.GetProperty("routes").EnumerateArray().ToList();
+            Assert.True(routes.Sum(r => r.GetProperty("requests").GetInt64()) > 10_000);
+            Assert.Equal(["/health GET", "/items/{id} GET"], routes.Take(2).Select(r => $"{r.GetProperty("route").GetString()} {r.GetProperty("method").GetString()}"));
             Assert.Contains("import_too_large", services.GetProperty("http_errors").EnumerateArray().Select(r => r.GetProperty("error_code").GetString()));
             Assert.Contains("InvalidOperationException", services.GetProperty("http_errors").EnumerateArray().Select(r => r.GetProperty("error_code").GetString()));
             Assert.Equal(0, (await GetAsync("/services?" + range)).GetProperty("events").GetInt64());
