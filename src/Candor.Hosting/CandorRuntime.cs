@@ -101,17 +101,7 @@ internal sealed partial class CandorRuntime : IDisposable
     /// <paramref name="budget"/> and spools the rest.</summary>
     public async Task StopAsync(TimeSpan budget)
     {
-        CandorClient? client;
-        lock (_gate)
-        {
-            _stopped = true;
-            _subscription?.Dispose();
-            client = _client;
-            _client = null;
-            _telemetry.Use(null);
-        }
-
-        if (client is not null)
+        if (Detach() is { } client)
         {
             await client.DisposeWithinAsync(budget).ConfigureAwait(false);
         }
@@ -122,18 +112,22 @@ internal sealed partial class CandorRuntime : IDisposable
     /// <summary>A container disposed without stopping the host: the client's own flush budget applies.</summary>
     public void Dispose()
     {
-        CandorClient? client;
+        Detach()?.Dispose();
+        _diagnostics?.Dispose();
+    }
+
+    /// <summary>Stops following configuration and recording; returns the client for the caller to end.</summary>
+    private CandorClient? Detach()
+    {
         lock (_gate)
         {
             _stopped = true;
             _subscription?.Dispose();
-            client = _client;
+            var client = _client;
             _client = null;
             _telemetry.Use(null);
+            return client;
         }
-
-        client?.Dispose();
-        _diagnostics?.Dispose();
     }
 
     private void Apply(CandorServiceOptions options, bool starting)

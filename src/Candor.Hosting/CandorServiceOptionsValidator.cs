@@ -17,7 +17,7 @@ internal sealed class CandorServiceOptionsValidator : IValidateOptions<CandorSer
         {
             errors.Add(Prefix + "ProductName is required (e.g. acme-server).");
         }
-        else if (!IsProductName(options.ProductName))
+        else if (!CandorOptions.IsProductName(options.ProductName))
         {
             errors.Add($"{Prefix}ProductName '{options.ProductName}' may hold only lower-case letters, digits, '-' and '_'.");
         }
@@ -27,7 +27,7 @@ internal sealed class CandorServiceOptionsValidator : IValidateOptions<CandorSer
             errors.Add($"{Prefix}Endpoint '{options.Endpoint}' must be an absolute http or https address.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.EnvironmentPrefix) && !IsVariableName(options.EnvironmentPrefix))
+        if (!string.IsNullOrWhiteSpace(options.EnvironmentPrefix) && !CandorOptions.IsVariableName(options.EnvironmentPrefix))
         {
             errors.Add($"{Prefix}EnvironmentPrefix '{options.EnvironmentPrefix}' may hold only letters, digits and '_'.");
         }
@@ -62,31 +62,5 @@ internal sealed class CandorServiceOptionsValidator : IValidateOptions<CandorSer
         {
             errors.Add($"{Prefix}{name} {value} must be between {minimum} and {maximum}.");
         }
-    }
-
-    private static bool IsProductName(string name)
-    {
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsVariableName(string name)
-    {
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

@@ -211,7 +211,8 @@ public sealed class CandorOptions
 
     // Validation runs on every start of the host: plain loops, because LINQ and vectorized searches
     // (SearchValues) are compiled at startup, even in ReadyToRun images, and cost milliseconds.
-    private static bool IsProductName(string name)
+    /// <summary>Lower-case letters, digits, <c>-</c> and <c>_</c> (also what Candor.Hosting checks).</summary>
+    internal static bool IsProductName(string name)
     {
         foreach (var c in name)
         {
@@ -224,7 +225,8 @@ public sealed class CandorOptions
         return true;
     }
 
-    private static bool IsVariableName(string? name)
+    /// <summary>Letters, digits and <c>_</c>, not empty (also what Candor.Hosting checks).</summary>
+    internal static bool IsVariableName(string? name)
     {
         if (string.IsNullOrEmpty(name))
         {

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 
 namespace Candor.TestSupport;
@@ -14,33 +12,12 @@ internal sealed class CollectorProcess : IAsyncDisposable
     public const string WriteKey = "wk_test_acme_0123456789abcdef";
     public const string AdminToken = "adm_test_0123456789abcdef0123";
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ListeningProcess _process;
 
-    private CollectorProcess(string dataDirectory, IReadOnlyDictionary<string, string?>? extraEnvironment, IReadOnlyList<string>? arguments)
+    private CollectorProcess(string dataDirectory, ListeningProcess process)
     {
         DataDirectory = dataDirectory;
-        var environment = new Dictionary<string, string?>
-        {
-            ["Candor__DataDirectory"] = dataDirectory,
-            ["Candor__AdminToken"] = AdminToken,
-            ["Candor__Products__acme__WriteKey"] = WriteKey,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Candor__SchemaDirectory"] = SampleSchemaDirectory,
-        };
-        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string?>())
-        {
-            environment[key] = value;
-        }
-
-        var info = ProgramProcess.StartInfo(
-            RepositoryPaths.ProgramAssembly("Candor.Collector", "Candor.Collector.dll"),
-            ["--urls", "http://127.0.0.1:0", .. arguments ?? []], dataDirectory, environment);
-        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("The collector exited early:\n" + Output));
+        _process = process;
     }
 
     /// <summary>The demo tool's event schemas, which the collector validates against by default.</summary>
@@ -49,31 +26,32 @@ internal sealed class CollectorProcess : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <summary>The process id, e.g. to read its memory use.</summary>
-    public int ProcessId => _process.Id;
+    public int ProcessId => _process.ProcessId;
 
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _process.BaseAddress;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static async Task<CollectorProcess> StartAsync(
         string dataDirectory, IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyList<string>? arguments = null)
     {
-        var collector = new CollectorProcess(dataDirectory, environment, arguments);
-        collector._process.Start();
-        collector._process.StandardInput.Close();
-        collector._process.BeginOutputReadLine();
-        collector._process.BeginErrorReadLine();
-        collector.BaseAddress = await collector._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return collector;
+        var variables = new Dictionary<string, string?>
+        {
+            ["Candor__DataDirectory"] = dataDirectory,
+            ["Candor__AdminToken"] = AdminToken,
+            ["Candor__Products__acme__WriteKey"] = WriteKey,
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Candor__SchemaDirectory"] = SampleSchemaDirectory,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            variables[key] = value;
+        }
+
+        var info = ProgramProcess.StartInfo(
+            RepositoryPaths.ProgramAssembly("Candor.Collector", "Candor.Collector.dll"),
+            ["--urls", "http://127.0.0.1:0", .. arguments ?? []], dataDirectory, variables);
+        return new CollectorProcess(dataDirectory, await ListeningProcess.StartAsync(info, "The collector"));
     }
 
     public HttpClient CreateAdminClient()
@@ -112,60 +90,15 @@ internal sealed class CollectorProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the collector gracefully and waits for it to exit.</summary>
-    public async Task StopAsync()
-    {
-        if (_process.HasExited)
-        {
-            return;
-        }
-
-        ProgramProcess.Terminate(_process);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-    }
+    /// <summary>Stops the collector gracefully (SIGTERM) and waits for it to exit; killed after 30 s.</summary>
+    public Task StopAsync() => _process.TerminateAsync(TimeSpan.FromSeconds(30));
 
     /// <summary>Kills the collector at once (SIGKILL): no shutdown, no drain, as in a crash or an OOM kill.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        await _process.WaitForExitAsync();
-    }
+    public Task KillAsync() => _process.KillAsync();
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        _process.Dispose();
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
-        const string Marker = "Now listening on: ";
-        var index = line.IndexOf(Marker, StringComparison.Ordinal);
-        if (index >= 0)
-        {
-            _listening.TrySetResult(new Uri(line[(index + Marker.Length)..].Trim()));
-        }
+        await _process.DisposeAsync();
     }
 }
