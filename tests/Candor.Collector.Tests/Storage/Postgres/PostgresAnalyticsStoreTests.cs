@@ -1,5 +1,4 @@
 using Candor.Collector.Analytics;
-using Candor.Collector.Storage.Postgres;
 using Candor.Collector.Tests.Analytics;
 
 namespace Candor.Collector.Tests.Storage.Postgres;
@@ -20,35 +19,9 @@ public sealed class PostgresAnalyticsStoreTests : AnalyticsStoreContractTests, I
 
     private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync(_postgres);
 
-    public sealed class Seeded : IDisposable
+    public sealed class Seeded : SeededPostgresStore
     {
-        private readonly SemaphoreSlim _gate = new(1, 1);
-        private PostgresAnalyticsStore? _store;
-
-        internal async Task<IAnalyticsStore> StoreAsync(PostgresFixture postgres)
-        {
-            await _gate.WaitAsync();
-            try
-            {
-                if (_store is null)
-                {
-                    var connectionString = await postgres.Server.CreateDatabaseAsync();
-                    await PostgresAnalyticsSeeder.SeedAsync(connectionString, AnalyticsSeed.Events(Now));
-                    _store = new PostgresAnalyticsStore(connectionString);
-                }
-
-                return _store;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public void Dispose()
-        {
-            _store?.Dispose();
-            _gate.Dispose();
-        }
+        private protected override Task SeedAsync(string connectionString) =>
+            PostgresAnalyticsSeeder.SeedAsync(connectionString, AnalyticsSeed.Events(Now));
     }
 }

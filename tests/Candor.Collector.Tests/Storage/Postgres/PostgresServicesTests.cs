@@ -19,40 +19,13 @@ public sealed class PostgresServicesTests : ServicesStoreContractTests, IClassFi
 
     private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync(_postgres);
 
-    public sealed class Seeded : IDisposable
+    public sealed class Seeded : SeededPostgresStore
     {
-        private readonly SemaphoreSlim _gate = new(1, 1);
-        private PostgresAnalyticsStore? _store;
-
-        internal async Task<IAnalyticsStore> StoreAsync(PostgresFixture postgres)
+        private protected override async Task SeedAsync(string connectionString)
         {
-            await _gate.WaitAsync();
-            try
-            {
-                if (_store is null)
-                {
-                    var connectionString = await postgres.Server.CreateDatabaseAsync();
-                    await using (var events = new PostgresEventStore(connectionString))
-                    {
-                        await events.InitializeAsync(CancellationToken.None);
-                        await events.WriteAsync(ServicesSeed.Events(End), [], CancellationToken.None);
-                    }
-
-                    _store = new PostgresAnalyticsStore(connectionString);
-                }
-
-                return _store;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public void Dispose()
-        {
-            _store?.Dispose();
-            _gate.Dispose();
+            await using var events = new PostgresEventStore(connectionString);
+            await events.InitializeAsync(CancellationToken.None);
+            await events.WriteAsync(ServicesSeed.Events(End), [], CancellationToken.None);
         }
     }
 }
