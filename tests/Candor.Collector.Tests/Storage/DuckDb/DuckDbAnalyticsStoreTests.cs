@@ -1,7 +1,5 @@
 using Candor.Collector.Analytics;
-using Candor.Collector.Storage.DuckDb;
 using Candor.Collector.Tests.Analytics;
-using Candor.TestSupport;
 
 namespace Candor.Collector.Tests.Storage.DuckDb;
 
@@ -14,42 +12,9 @@ public sealed class DuckDbAnalyticsStoreTests : AnalyticsStoreContractTests, ICl
 
     private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync();
 
-    public class Seeded : IDisposable
+    public class Seeded : SeededDuckDbStore
     {
-        /// <summary>The most installs the store counts with bitmaps.</summary>
-        private protected virtual int BitmapInstallLimit => 1 << 20;
-
-        private readonly TemporaryDirectory _directory = new("candor-analytics");
-        private readonly SemaphoreSlim _gate = new(1, 1);
-        private DuckDbAnalyticsStore? _store;
-
-        internal async Task<IAnalyticsStore> StoreAsync()
-        {
-            await _gate.WaitAsync();
-            try
-            {
-                if (_store is null)
-                {
-                    var path = _directory.Combine("candor.duckdb");
-                    await DuckDbAnalyticsSeeder.SeedAsync(path, AnalyticsSeed.Events(Now));
-                    _store = new DuckDbAnalyticsStore(path, bitmapInstallLimit: BitmapInstallLimit);
-                }
-
-                return _store;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public void Dispose()
-        {
-            _store?.Dispose();
-            _gate.Dispose();
-            _directory.Dispose();
-            GC.SuppressFinalize(this);
-        }
+        private protected override Task SeedAsync(string path) => DuckDbAnalyticsSeeder.SeedAsync(path, AnalyticsSeed.Events(Now));
     }
 }
 

@@ -1,7 +1,5 @@
 using Candor.Collector.Analytics;
-using Candor.Collector.Storage.DuckDb;
 using Candor.Collector.Tests.Analytics;
-using Candor.TestSupport;
 
 namespace Candor.Collector.Tests.Storage.DuckDb;
 
@@ -14,37 +12,8 @@ public sealed class DuckDbServicesTests : ServicesStoreContractTests, IClassFixt
 
     private protected override Task<IAnalyticsStore> StoreAsync() => _seeded.StoreAsync();
 
-    public sealed class Seeded : IDisposable
+    public sealed class Seeded : SeededDuckDbStore
     {
-        private readonly TemporaryDirectory _directory = new("candor-services");
-        private readonly SemaphoreSlim _gate = new(1, 1);
-        private DuckDbAnalyticsStore? _store;
-
-        internal async Task<IAnalyticsStore> StoreAsync()
-        {
-            await _gate.WaitAsync();
-            try
-            {
-                if (_store is null)
-                {
-                    var path = _directory.Combine("candor.duckdb");
-                    await DuckDbServicesSeeder.SeedAsync(path, End);
-                    _store = new DuckDbAnalyticsStore(path);
-                }
-
-                return _store;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public void Dispose()
-        {
-            _store?.Dispose();
-            _gate.Dispose();
-            _directory.Dispose();
-        }
+        private protected override Task SeedAsync(string path) => DuckDbServicesSeeder.SeedAsync(path, End);
     }
 }
