@@ -1,6 +1,4 @@
-using System.ComponentModel;
 using System.Globalization;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 
 namespace Candor.AspNetCore;
@@ -15,16 +13,12 @@ internal static class ErrorCodes
 
     private static readonly string?[] StatusCodes = new string?[600];
 
-    /// <summary>The code of <paramref name="exception"/>.</summary>
+    /// <summary>The code of <paramref name="exception"/>: a bad request's status, else what the SDK's
+    /// <c>TrackError</c> records (<see cref="CandorClient.ErrorCodeOf"/>).</summary>
     public static string Of(Exception exception) => exception switch
     {
-        SocketException socket => socket.SocketErrorCode.ToString(),
-        HttpRequestException { StatusCode: { } status } => OfStatus((int)status),
-        HttpRequestException http => http.HttpRequestError.ToString(),
         BadHttpRequestException badRequest => OfStatus(badRequest.StatusCode),
-        Win32Exception win32 => "win32_" + win32.NativeErrorCode.ToString(CultureInfo.InvariantCulture),
-        OperationCanceledException => "canceled",
-        _ => "0x" + exception.HResult.ToString("X8", CultureInfo.InvariantCulture),
+        _ => CandorClient.ErrorCodeOf(exception),
     };
 
     /// <summary><c>http_&lt;status&gt;</c>, made once per status.</summary>
