@@ -15,6 +15,15 @@ internal sealed class CollectorOptions
     /// <summary>The DuckDB database file. Default: <c>candor.duckdb</c> inside <see cref="DataDirectory"/>.</summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>The viewer token: admits the dashboard, the analytics API and nothing else, and every
+    /// answer under it is k-anonymous (no figure from fewer than <c>Candor:Analytics:MinimumGroupSize</c>
+    /// installs, no install ids). Default: none (only the admin token reads). At least 16 characters.</summary>
+    public string? ViewerToken { get; set; }
+
+    /// <summary>How often retention runs (deleting each product's expired events and quarantine rows);
+    /// <c>0</c> never. Default: 1 hour.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The admin token for the read and admin endpoints. Default: a development token
     /// generated on the first run and kept in the data directory.</summary>
     public string? AdminToken { get; set; }
@@ -225,6 +234,28 @@ internal sealed class CollectorOptions
             errors.Add("Candor:AdminToken must be at least 16 characters.");
         }
 
+        if (ViewerToken is { Length: < 16 })
+        {
+            errors.Add("Candor:ViewerToken must be at least 16 characters.");
+        }
+        else if (ViewerToken is not null && string.Equals(ViewerToken, AdminToken, StringComparison.Ordinal))
+        {
+            errors.Add("Candor:ViewerToken must differ from Candor:AdminToken.");
+        }
+
+        if (RetentionInterval < TimeSpan.Zero)
+        {
+            errors.Add("Candor:RetentionInterval must not be negative.");
+        }
+
+        foreach (var (name, product) in Products)
+        {
+            if (product.RetentionDays < 1 || product.QuarantineRetentionDays < 1)
+            {
+                errors.Add($"Candor:Products:{name}:RetentionDays and QuarantineRetentionDays must be at least 1.");
+            }
+        }
+
         errors.AddRange(RateLimits.Validate());
 
         return errors;
@@ -236,4 +267,20 @@ internal sealed class ProductOptions
 {
     /// <summary>The write key the product's clients send in <c>X-Candor-Write-Key</c>.</summary>
     public string? WriteKey { get; set; }
+
+    /// <summary>Events whose time is more than this many days ago are deleted. Default: 395 (13 months:
+    /// a year compared with the year before). Stated on the product's privacy page.</summary>
+    public int RetentionDays { get; set; } = DefaultRetentionDays;
+
+    /// <summary>Quarantined events received more than this many days ago are deleted. Default: 30.</summary>
+    public int QuarantineRetentionDays { get; set; } = DefaultQuarantineRetentionDays;
+
+    /// <summary>The environment variable the product's tool reads to turn telemetry off, shown on the
+    /// privacy page. Default: the product name in upper case, '-' as '_', then <c>_TELEMETRY</c>
+    /// (what the client SDK uses when its tool sets none).</summary>
+    public string? TelemetryVariable { get; set; }
+
+    public const int DefaultRetentionDays = 395;
+
+    public const int DefaultQuarantineRetentionDays = 30;
 }

@@ -102,4 +102,17 @@ public static class ErrorCodes
 
     /// <summary>Per event: the event's time, corrected for clock skew, is older than the collector keeps.</summary>
     public const string TimeTooOld = "time_too_old";
+
+    /// <summary>The batch's install was forgotten at its user's request: its events are not stored,
+    /// now or later (410). A client drops them.</summary>
+    public const string InstallForgotten = "install_forgotten";
+
+    /// <summary>Forget or access named an install the collector holds nothing for (404); nothing was deleted.</summary>
+    public const string UnknownInstall = "unknown_install";
+
+    /// <summary>Forget or access without a product and an install id in UUID form (400).</summary>
+    public const string InvalidInstallId = "invalid_install_id";
+
+    /// <summary>A viewer token was presented where only the admin token is admitted (403).</summary>
+    public const string AdminOnly = "admin_only";
 }

@@ -13,4 +13,6 @@ namespace Candor.Protocol;
 [JsonSerializable(typeof(EventBatch))]
 [JsonSerializable(typeof(IngestResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(InstallRequest))]
+[JsonSerializable(typeof(ForgetResponse))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

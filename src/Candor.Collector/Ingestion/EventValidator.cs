@@ -119,6 +119,7 @@ internal sealed class EventValidator(SchemaRegistry schemas, CollectorOptions op
         {
             Product = product,
             EventId = e is null || e.Id == Guid.Empty ? null : e.Id,
+            InstallId = batch.Context.InstallId,
             ReasonCode = code,
             Message = TextRules.Excerpt(message, MaxMessageChars),
             SchemaRef = SchemaRef(),

@@ -39,7 +39,7 @@ internal sealed class EventRecord
 internal sealed class QuarantineRecord
 {
     /// <summary>The SELECT list both stores read quarantine rows with, in the order <see cref="Read"/> expects.</summary>
-    public const string Columns = "product, event_id, reason_code, message, schema_ref, received_at, event_json";
+    public const string Columns = "product, event_id, reason_code, message, schema_ref, received_at, event_json, install_id";
 
     /// <summary>Reads one row selected with <see cref="Columns"/>.</summary>
     public static QuarantineRecord Read(System.Data.Common.DbDataReader reader) => new()
@@ -51,11 +51,17 @@ internal sealed class QuarantineRecord
         SchemaRef = reader.IsDBNull(4) ? null : reader.GetString(4),
         ReceivedAt = StoredEvent.Utc(reader.GetDateTime(5)),
         EventJson = reader.GetString(6),
+        InstallId = reader.IsDBNull(7) ? null : reader.GetGuid(7),
     };
 
     public required string Product { get; init; }
 
     public Guid? EventId { get; init; }
+
+    /// <summary>The install of the batch the event came in, when its context named one: what forget
+    /// deletes by. Not shown in the admin API's quarantine list.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Guid? InstallId { get; init; }
 
     public required string ReasonCode { get; init; }
 

@@ -1,10 +1,16 @@
+using Candor.Collector.DataRights;
+
 namespace Candor.Collector.Storage;
 
 /// <summary>Opens the store and creates its schema before the server starts listening, so the
-/// first request never meets an unready store.</summary>
-internal sealed class StorageInitializer(IEventStore store) : IHostedService
+/// first request never meets an unready store; then loads the tombstones of forgotten installs.</summary>
+internal sealed class StorageInitializer(IEventStore store, ForgottenInstalls forgotten) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken);
+        forgotten.Load(await store.ReadOrCreateTombstoneKeyAsync(cancellationToken), await store.ReadTombstonesAsync(cancellationToken));
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -12,7 +12,7 @@ namespace Candor.Collector.Storage.DuckDb;
 /// (<see cref="DuckDbMigrations"/>, <see cref="JournalRecovery"/>), checkpoints
 /// (<see cref="DuckDbCheckpointer"/>) and the admin reads (<see cref="DuckDbAdminReads"/>).
 /// </summary>
-internal sealed class DuckDbEventStore : IEventStore, IReadBarrier
+internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
 {
     private readonly DuckDbConnections _connections;
     private readonly string _memoryLimit;

@@ -12,7 +12,10 @@ internal static class DuckDbStorage
         services.AddSingleton(s => new DuckDbEventStore(
             options.ResolvedDatabasePath, options.DuckDbMemoryLimit, checkpointWalBytes: options.DuckDbCheckpointBytes,
             bounds: new JournalBounds(options.MaxStringLength, options.QuarantineEventChars),
-            logger: s.GetRequiredService<ILogger<DuckDbEventStore>>(), time: s.GetRequiredService<TimeProvider>()));
+            logger: s.GetRequiredService<ILogger<DuckDbEventStore>>(), time: s.GetRequiredService<TimeProvider>())
+        {
+            Forgotten = s.GetRequiredService<DataRights.ForgottenInstalls>(),
+        });
         services.AddEventStore(s => s.GetRequiredService<DuckDbEventStore>(), s => s.GetRequiredService<DuckDbEventStore>());
         services.AddSingleton<IAnalyticsStore>(s => new DuckDbAnalyticsStore(options.ResolvedDatabasePath, barrier: s.GetRequiredService<IReadBarrier>()));
         return services;

@@ -9,7 +9,9 @@ internal static class PostgresStorage
     /// acknowledges, so its read barrier completes at once.</summary>
     public static IServiceCollection AddPostgresStorage(this IServiceCollection services, CollectorOptions options)
     {
-        services.AddEventStore(_ => new PostgresEventStore(options.ConnectionString!, options.PostgresWriters), _ => ImmediateReadBarrier.Instance);
+        services.AddEventStore(
+            s => new PostgresEventStore(options.ConnectionString!, options.PostgresWriters) { Forgotten = s.GetRequiredService<DataRights.ForgottenInstalls>() },
+            _ => ImmediateReadBarrier.Instance);
         services.AddSingleton<IAnalyticsStore>(_ => new PostgresAnalyticsStore(options.ConnectionString!));
         return services;
     }
