@@ -131,7 +131,7 @@ public sealed class DashboardBrowserTests
         await page.WaitForFunctionAsync("before => document.body.dataset.loaded && document.body.dataset.loaded !== before", before);
     }
 
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    internal static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         if (!File.Exists(Chromium))
         {

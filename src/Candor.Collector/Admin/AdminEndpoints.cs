@@ -4,7 +4,8 @@ using Candor.Collector.Storage;
 
 namespace Candor.Collector.Admin;
 
-/// <summary>Read endpoints for operators, behind the admin token (<c>Authorization: Bearer …</c>).</summary>
+/// <summary>Read endpoints for operators, behind the admin token (<c>Authorization: Bearer …</c>); the
+/// viewer token is answered 403 <c>admin_only</c> here (raw events and quarantine are not k-anonymous).</summary>
 internal static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)

@@ -16,4 +16,6 @@ namespace Candor.Collector.Analytics;
 [JsonSerializable(typeof(NumericSummary))]
 [JsonSerializable(typeof(LiveInstances))]
 [JsonSerializable(typeof(ServicesOverview))]
+[JsonSerializable(typeof(ReaderAnswer))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 internal sealed partial class AnalyticsJsonContext : JsonSerializerContext;

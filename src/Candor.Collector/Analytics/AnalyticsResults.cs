@@ -29,14 +29,20 @@ internal sealed record InstallActivity(Guid InstallId, DateTimeOffset FirstSeen,
 /// <summary>Usage, failure rate and duration percentiles of one command or operation.</summary>
 internal sealed record CommandRow(string Command, long Runs, long Installs, long Failures, double FailureRate, double? P50Ms, double? P95Ms);
 
-/// <summary>Count, sum and distribution of one numeric property.</summary>
-internal sealed record NumericSummary(long Count, double? Sum, double? Mean, double? P50, double? P90, double? P99, double? Min, double? Max);
+/// <summary>Count, sum and distribution of one numeric property; <see cref="Installs"/>: the distinct
+/// installs whose events gave a value (what the viewer's k-anonymity judges these figures by).</summary>
+internal sealed record NumericSummary(long Count, double? Sum, double? Mean, double? P50, double? P90, double? P99, double? Min, double? Max, long Installs);
 
 /// <summary>Instances that sent a heartbeat recently.</summary>
 internal sealed record LiveInstances(DateTimeOffset Since, long Instances, IReadOnlyList<BreakdownRow> ByVersion, IReadOnlyList<BreakdownRow> ByCountry);
 
-/// <summary>The headline numbers of a range, for the dashboard's tiles and <c>candor report</c>.</summary>
-internal sealed record Summary(long Events, long Installs, long NewInstalls, long CommandRuns, double FailureRate);
+/// <summary>The headline numbers of a range, for the dashboard's tiles and <c>candor report</c>.
+/// <see cref="CommandInstalls"/>: the distinct installs behind the command runs and their failure rate.</summary>
+internal sealed record Summary(long Events, long Installs, long NewInstalls, long CommandRuns, double FailureRate, long CommandInstalls);
+
+/// <summary>Which reader a token names (<c>admin</c> or <c>viewer</c>), and the k its answers are
+/// k-anonymous by (every answer under the viewer token; admin answers only fold breakdowns).</summary>
+internal sealed record ReaderAnswer(string Role, int K);
 
 internal static class AnalyticsConstants
 {

@@ -5,10 +5,12 @@ namespace Candor.Collector.Analytics;
 /// routes by use, error codes, client kinds, languages and where it runs. Every list is folded as
 /// the other breakdowns are: a group seen from fewer than k installs is shown as "other".
 /// <c>Events</c> counts the service events (install, startup, shutdown, request usage, request
-/// errors) in the range: zero when the product is not a service, and the view has nothing to show.
+/// errors) in the range: zero when the product is not a service, and the view has nothing to show;
+/// <c>Installs</c>, the distinct installs that sent them.
 /// </summary>
 internal sealed record ServicesOverview(
     long Events,
+    long Installs,
     ServiceInstances Instances,
     IReadOnlyList<RouteRow> Routes,
     IReadOnlyList<ServiceErrorRow> HttpErrors,
@@ -25,11 +27,12 @@ internal sealed record ServicesOverview(
 /// range, with no shutdown after it. <see cref="Started"/>: instances that sent a startup in the
 /// range. Startup times are the percentiles of <c>startup_ms</c> over those startups; uptime is the
 /// median over instances of their latest <c>uptime_s</c>. A figure computed from fewer than k
-/// installs is left out (null), so it cannot describe one install.
+/// installs is left out (null), so it cannot describe one install. <see cref="LiveInstalls"/> and
+/// <see cref="StartedInstalls"/>: the distinct installs of the live and of the started instances.
 /// </summary>
 internal sealed record ServiceInstances(
     DateTimeOffset AsOf, long Live, long Started, long Installs,
-    double? StartupP50Ms, double? StartupP95Ms, double? UptimeP50Seconds);
+    double? StartupP50Ms, double? StartupP95Ms, double? UptimeP50Seconds, long LiveInstalls, long StartedInstalls);
 
 /// <summary>
 /// One route's use: the requests, server errors and error rate summed over every interval, and p50

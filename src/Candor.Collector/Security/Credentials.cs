@@ -6,7 +6,7 @@ using System.Text.Json.Serialization;
 namespace Candor.Collector.Security;
 
 /// <summary>
-/// The write keys and the admin token in force, from configuration or, when none are configured,
+/// The write keys, the admin token and the viewer token in force, from configuration or, when none are configured,
 /// development credentials generated once and kept in the data directory (never in the repository).
 /// All comparisons are constant-time.
 /// </summary>
@@ -17,10 +17,14 @@ internal sealed class Credentials
     private readonly (byte[] KeyHash, string? Product)[] _writeKeys;
     private readonly byte[] _adminTokenHash;
 
-    private Credentials(IEnumerable<(string Key, string? Product)> writeKeys, string adminToken)
+    // Null without a viewer token: then only the admin token reads.
+    private readonly byte[]? _viewerTokenHash;
+
+    private Credentials(IEnumerable<(string Key, string? Product)> writeKeys, string adminToken, string? viewerToken)
     {
         _writeKeys = [.. writeKeys.Select(k => (Hash(k.Key), k.Product))];
         _adminTokenHash = Hash(adminToken);
+        _viewerTokenHash = viewerToken is null ? null : Hash(viewerToken);
     }
 
     /// <summary>Set when this start created development credentials: shown to the operator once.</summary>
@@ -36,13 +40,13 @@ internal sealed class Credentials
             .ToList();
         if (configuredKeys.Count > 0 && options.AdminToken is not null)
         {
-            return new Credentials(configuredKeys, options.AdminToken);
+            return new Credentials(configuredKeys, options.AdminToken, options.ViewerToken);
         }
 
         var path = Path.Combine(options.DataDirectory, DevelopmentFileName);
         var (development, created) = LoadOrCreateDevelopment(path);
         var keys = configuredKeys.Count > 0 ? configuredKeys : [(development.WriteKey, null)];
-        return new Credentials(keys, options.AdminToken ?? development.AdminToken)
+        return new Credentials(keys, options.AdminToken ?? development.AdminToken, options.ViewerToken)
         {
             CreatedDevelopmentCredentials = created ? development : null,
             DevelopmentCredentialsPath = path,
@@ -86,8 +90,22 @@ internal sealed class Credentials
         return known;
     }
 
-    public bool IsAdminToken(string? presented) =>
-        !string.IsNullOrEmpty(presented) && CryptographicOperations.FixedTimeEquals(Hash(presented), _adminTokenHash);
+    public bool IsAdminToken(string? presented) => RoleOf(presented) == ReaderRole.Admin;
+
+    /// <summary>Which reader the token names: the admin, the viewer, or nobody (null). Both tokens
+    /// are compared every time, so the time taken does not tell which one matched.</summary>
+    public ReaderRole? RoleOf(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented))
+        {
+            return null;
+        }
+
+        var hash = Hash(presented);
+        var admin = CryptographicOperations.FixedTimeEquals(hash, _adminTokenHash);
+        var viewer = _viewerTokenHash is not null && CryptographicOperations.FixedTimeEquals(hash, _viewerTokenHash);
+        return admin ? ReaderRole.Admin : viewer ? ReaderRole.Viewer : null;
+    }
 
     private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
 

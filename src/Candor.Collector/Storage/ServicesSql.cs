@@ -35,10 +35,12 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
 
     private string K => parameter + "k";
 
-    public string CountEvents => $"SELECT count(*) FROM {rows} AND name IN ({ServiceEventNames})";
+    /// <summary>One row: the service events, and the distinct installs that sent them.</summary>
+    public string CountEvents => $"SELECT count(*), count(DISTINCT install_id) FROM {rows} AND name IN ({ServiceEventNames})";
 
     /// <summary>One row: live, started, installs, installs behind the startup times, installs behind
-    /// the uptimes, startup p50 and p95, uptime p50. An instance is a session (one process run).</summary>
+    /// the uptimes, startup p50 and p95, uptime p50, installs of the live instances, installs of the
+    /// started instances. An instance is a session (one process run).</summary>
     public string Instances => $"""
         WITH life AS (
             SELECT session_id, install_id, name, event_time,
@@ -53,6 +55,9 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
                    coalesce(max(interval_s) FILTER (WHERE name = '{EventConventions.HeartbeatEvent}'), {DefaultIntervalSeconds}) AS interval_s,
                    max(uptime_s) AS uptime_s
             FROM life GROUP BY session_id),
+        live AS (
+            SELECT session_id FROM per WHERE alive IS NOT NULL AND (stopped IS NULL OR stopped < alive)
+                AND extract(epoch FROM {parameter}to) - extract(epoch FROM alive) <= 2 * interval_s),
         histogram AS (
             SELECT 'startup' AS label, startup_ms AS v, count(*) AS n
             FROM life WHERE name = '{EventConventions.StartupEvent}' AND startup_ms IS NOT NULL GROUP BY startup_ms
@@ -60,15 +65,16 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
             SELECT 'uptime' AS label, uptime_s AS v, count(*) AS n FROM per WHERE uptime_s IS NOT NULL GROUP BY uptime_s),
         {AnalyticsSql.HistogramPercentiles("histogram")}
         SELECT
-            (SELECT count(*) FROM per WHERE alive IS NOT NULL AND (stopped IS NULL OR stopped < alive)
-                 AND extract(epoch FROM {parameter}to) - extract(epoch FROM alive) <= 2 * interval_s),
+            (SELECT count(*) FROM live),
             (SELECT count(DISTINCT session_id) FROM life WHERE name = '{EventConventions.StartupEvent}'),
             (SELECT count(DISTINCT install_id) FROM life),
             (SELECT count(DISTINCT install_id) FROM life WHERE name = '{EventConventions.StartupEvent}' AND startup_ms IS NOT NULL),
             (SELECT count(DISTINCT install_id) FROM life WHERE uptime_s IS NOT NULL),
             (SELECT p50 FROM percentiles WHERE label = 'startup'),
             (SELECT p95 FROM percentiles WHERE label = 'startup'),
-            (SELECT p50 FROM percentiles WHERE label = 'uptime')
+            (SELECT p50 FROM percentiles WHERE label = 'uptime'),
+            (SELECT count(DISTINCT install_id) FROM life WHERE session_id IN (SELECT session_id FROM live)),
+            (SELECT count(DISTINCT install_id) FROM life WHERE name = '{EventConventions.StartupEvent}')
         """;
 
     /// <summary>Rows: route, method, requests, errors, installs, then one column per histogram bucket.</summary>
@@ -145,10 +151,11 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
     public async Task<ServicesOverview> OverviewAsync(
         AnalyticsQuery query, int k, Func<string, Task<IReadOnlyList<object?[]>>> rows)
     {
-        var events = Long((await rows(CountEvents))[0][0]);
+        var events = (await rows(CountEvents))[0];
         var i = (await rows(Instances))[0];
         var instances = new ServiceInstances(query.To, Long(i[0]), Long(i[1]), Long(i[2]),
-            Long(i[3]) >= k ? Double(i[5]) : null, Long(i[3]) >= k ? Double(i[6]) : null, Long(i[4]) >= k ? Double(i[7]) : null);
+            Long(i[3]) >= k ? Double(i[5]) : null, Long(i[3]) >= k ? Double(i[6]) : null, Long(i[4]) >= k ? Double(i[7]) : null,
+            Long(i[8]), Long(i[9]));
         var routes = (await rows(Routes)).Select(ReadRoute)
             .OrderByDescending(r => r.Requests).ThenBy(r => r.Route, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
         var httpErrors = (await rows(HttpErrors)).Select(r => new ServiceErrorRow((string)r[0]!, r[1] is null ? null : Long(r[1]), Long(r[2]), Long(r[3])))
@@ -157,7 +164,7 @@ internal sealed class ServicesSql(string rows, char parameter, Func<string, stri
             [.. (await rows(sql)).Select(r => new ServiceGroupRow((string)r[0]!, Long(r[1]), Long(r[2])))
                 .OrderByDescending(r => r.Count).ThenBy(r => r.Label, StringComparer.Ordinal)];
         return new ServicesOverview(
-            events, instances, routes, httpErrors,
+            Long(events[0]), Long(events[1]), instances, routes, httpErrors,
             await GroupsAsync(Errors), await GroupsAsync(Clients), await GroupsAsync(Languages),
             await GroupsAsync(Clouds), await GroupsAsync(Platforms),
             await GroupsAsync(ShutdownReasons));

@@ -68,10 +68,12 @@ internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposabl
             SELECT count(*), {Installs()},
                    (SELECT count(*) FROM firsts WHERE first_seen >= $from),
                    count(*) FILTER (WHERE name = 'command'),
-                   coalesce(avg(CASE WHEN failed THEN 1.0 ELSE 0.0 END) FILTER (WHERE name = 'command'), 0)
+                   coalesce(avg(CASE WHEN failed THEN 1.0 ELSE 0.0 END) FILTER (WHERE name = 'command'), 0),
+                   count(DISTINCT CASE WHEN name = 'command' THEN install_seq END)
             FROM base
             """;
-        var rows = await QueryAsync(sql, query, r => new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), Convert.ToDouble(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
+        var rows = await QueryAsync(sql, query, r => new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3),
+            Convert.ToDouble(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture), r.GetInt64(5)), cancellationToken);
         return rows[0];
     }
 
@@ -195,13 +197,14 @@ internal sealed partial class DuckDbAnalyticsStore : IAnalyticsStore, IDisposabl
     {
         var sql = $"""
             WITH v AS (
-                SELECT CASE WHEN $path = '$.duration_ms' THEN duration_ms ELSE TRY_CAST(json_extract(properties, $path) AS DOUBLE) END AS v
+                SELECT CASE WHEN $path = '$.duration_ms' THEN duration_ms ELSE TRY_CAST(json_extract(properties, $path) AS DOUBLE) END AS v, install_seq
                 FROM ({Base}) WHERE name = $event),
-            s AS (SELECT count(v) AS n, sum(v) AS total, avg(v) AS mean, quantile_cont(v, [0.5, 0.9, 0.99]) AS q, min(v) AS lo, max(v) AS hi
+            s AS (SELECT count(v) AS n, sum(v) AS total, avg(v) AS mean, quantile_cont(v, [0.5, 0.9, 0.99]) AS q, min(v) AS lo, max(v) AS hi,
+                         count(DISTINCT install_seq) AS installs
                   FROM v WHERE v IS NOT NULL)
-            SELECT n, total, mean, q[1], q[2], q[3], lo, hi FROM s
+            SELECT n, total, mean, q[1], q[2], q[3], lo, hi, installs FROM s
             """;
-        var rows = await QueryAsync(sql, query, r => new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7)), cancellationToken,
+        var rows = await QueryAsync(sql, query, r => new NumericSummary(r.GetInt64(0), D(r, 1), D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7), r.GetInt64(8)), cancellationToken,
             extra: [new DuckDBParameter("event", eventName), new DuckDBParameter("path", "$." + property)]);
         return rows[0];
     }

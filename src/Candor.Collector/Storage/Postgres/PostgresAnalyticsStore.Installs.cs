@@ -16,7 +16,8 @@ internal sealed partial class PostgresAnalyticsStore
                 FROM {PostgresRollups.DayCounts} WHERE {DaysInRange}),
             active AS MATERIALIZED (
                 SELECT install_id FROM install_months WHERE {ActiveInRange} GROUP BY install_id)
-            SELECT counts.events, (SELECT count(*) FROM active), (SELECT count(*) FROM ({NewInRange}) n), counts.runs, counts.failures
+            SELECT counts.events, (SELECT count(*) FROM active), (SELECT count(*) FROM ({NewInRange}) n), counts.runs, counts.failures,
+                   (SELECT count(*) FROM (SELECT install_id FROM event_months WHERE {EventsActiveInRange} AND name = 'command' GROUP BY install_id) c)
             FROM counts
             """ : $"""
             WITH per_install AS MATERIALIZED (
@@ -28,13 +29,14 @@ internal sealed partial class PostgresAnalyticsStore
                    -- New: active in the range, and no earlier event (as in FirstSeenInWindow).
                    (SELECT count(*) FROM per_install w WHERE w.install_id IS NOT NULL
                         AND NOT EXISTS (SELECT 1 FROM events WHERE {Filter} AND install_id = w.install_id AND event_time < @from)),
-                   coalesce(sum(runs), 0)::bigint, coalesce(sum(failures), 0)::bigint
+                   coalesce(sum(runs), 0)::bigint, coalesce(sum(failures), 0)::bigint,
+                   count(install_id) FILTER (WHERE runs > 0)
             FROM per_install
             """;
         var rows = await QueryAsync(sql, query, r =>
         {
             var runs = r.GetInt64(3);
-            return new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), runs, runs == 0 ? 0 : (double)r.GetInt64(4) / runs);
+            return new Summary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), runs, runs == 0 ? 0 : (double)r.GetInt64(4) / runs, r.GetInt64(5));
         }, cancellationToken);
         return rows[0];
     }
