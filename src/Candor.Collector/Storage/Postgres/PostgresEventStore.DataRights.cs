@@ -34,8 +34,8 @@ internal sealed partial class PostgresEventStore
         {
             Parameters = { new NpgsqlParameter { Value = TombstoneKeyName } },
         });
+        // The INSERT returns no rows, so the reader starts on the SELECT's.
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return reader.GetFieldValue<byte[]>(0);
     }
