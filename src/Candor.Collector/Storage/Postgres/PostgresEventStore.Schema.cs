@@ -95,9 +95,22 @@ internal sealed partial class PostgresEventStore
                 message text NOT NULL,
                 schema_ref text,
                 received_at timestamptz NOT NULL,
-                event_json text NOT NULL
+                event_json text NOT NULL,
+                install_id uuid
             );
+            ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS install_id uuid;
             CREATE INDEX IF NOT EXISTS quarantine_product_received ON quarantine (product, received_at);
+            -- Forget deletes (and access reads) an install's quarantined events.
+            CREATE INDEX IF NOT EXISTS quarantine_product_install ON quarantine (product, install_id) WHERE install_id IS NOT NULL;
+            -- Data rights: the keyed hashes of forgotten installs, and the key (PostgresEventStore.DataRights.cs).
+            CREATE TABLE IF NOT EXISTS forgotten_installs (
+                tombstone bytea PRIMARY KEY,
+                forgotten_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE IF NOT EXISTS collector_secrets (
+                name text PRIMARY KEY,
+                value bytea NOT NULL
+            );
             """, cancellationToken);
         foreach (var rollup in PostgresRollups.Tables.Where(t => missing.Contains(t.Table)))
         {

@@ -22,6 +22,8 @@ internal sealed partial class PostgresEventStore
             await EnsurePartitionAsync(e.ReceivedAt, cancellationToken);
         }
 
+        await EnsureTombstoneKeyAsync(cancellationToken);
+
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -55,12 +57,13 @@ internal sealed partial class PostgresEventStore
         var firstSeen = new HashSet<(string, Guid)>(events.Count);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // The group's distinct keys, sent as the two arrays of the claim below.
+        // The group's distinct keys, sent as the two arrays of the claim below. Events of an install
+        // this instance knows forgotten are dropped here, reported like duplicates.
         var products = new List<string>(events.Count);
         var ids = new List<Guid>(events.Count);
         for (var i = 0; i < events.Count; i++)
         {
-            if (!firstSeen.Add((events[i].Product, events[i].Id)))
+            if (!firstSeen.Add((events[i].Product, events[i].Id)) || Forgotten.IsForgotten(events[i].Product, events[i].Context.InstallId))
             {
                 duplicate[i] = true;
             }
@@ -71,39 +74,84 @@ internal sealed partial class PostgresEventStore
             }
         }
 
-        if (ids.Count > 0)
+        quarantine = [.. quarantine.Where(q => !Forgotten.IsForgotten(q.Product, q.InstallId))];
+        var installs = InstallsOf(events, duplicate, quarantine);
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            // The keys are claimed first, in one statement (in key order, so two instances claiming
-            // overlapping ids wait on each other instead of deadlocking; the unique key makes the
-            // later claim a no-op), then the claimed events are copied straight into events, with
-            // no staging copy of whole rows.
-            var claimed = new HashSet<(string, Guid)>(ids.Count);
-            await using (var command = new NpgsqlCommand("""
-                INSERT INTO event_ids (product, event_id)
-                SELECT product, event_id FROM unnest($1::text[], $2::uuid[]) AS incoming (product, event_id)
-                ORDER BY product, event_id
-                ON CONFLICT DO NOTHING
-                RETURNING product, event_id
-                """, connection, transaction))
+            if (installs.Count > 0)
             {
-                command.Parameters.Add(new NpgsqlParameter { Value = products });
-                command.Parameters.Add(new NpgsqlParameter { Value = ids });
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
+                // Another instance may have forgotten one of the group's installs: the shared locks
+                // wait for a forget running now (it holds the install's lock exclusively until it
+                // commits), then the tombstones are read in a later statement, so a forget is either
+                // committed and seen here, or starts after this commit and deletes what it wrote.
+                var keys = installs.Values.Select(t => t.Key).Distinct().Order().ToArray();
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                    "SELECT count(pg_advisory_xact_lock_shared(k)) FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) s")
+                { Parameters = { new NpgsqlParameter { Value = keys } } });
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT tombstone FROM forgotten_installs WHERE tombstone = ANY($1::bytea[])")
+                { Parameters = { new NpgsqlParameter { Value = installs.Values.Select(t => t.Tombstone).ToArray() } } });
+            }
+
+            if (ids.Count > 0)
+            {
+                // The keys are claimed in one statement (in key order, so two instances claiming
+                // overlapping ids wait on each other instead of deadlocking; the unique key makes the
+                // later claim a no-op), then the claimed events are copied straight into events, with
+                // no staging copy of whole rows. Ids of a forgotten install stay claimed: event_ids
+                // only serves dedup.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+                    INSERT INTO event_ids (product, event_id)
+                    SELECT product, event_id FROM unnest($1::text[], $2::uuid[]) AS incoming (product, event_id)
+                    ORDER BY product, event_id
+                    ON CONFLICT DO NOTHING
+                    RETURNING product, event_id
+                    """)
+                { Parameters = { new NpgsqlParameter { Value = products }, new NpgsqlParameter { Value = ids } } });
+            }
+
+            if (batch.BatchCommands.Count > 0)
+            {
+                var claimed = new HashSet<(string, Guid)>(ids.Count);
+                var forgotten = new HashSet<(string, Guid)>();
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                if (installs.Count > 0)
+                {
+                    await reader.NextResultAsync(cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        var tombstone = reader.GetFieldValue<byte[]>(0);
+                        Forgotten.Add(tombstone);
+                        forgotten.Add(installs.Single(i => i.Value.Tombstone.AsSpan().SequenceEqual(tombstone)).Key);
+                    }
+
+                    await reader.NextResultAsync(cancellationToken);
+                }
+
+                while (ids.Count > 0 && await reader.ReadAsync(cancellationToken))
                 {
                     claimed.Add((reader.GetString(0), reader.GetGuid(1)));
                 }
-            }
 
-            for (var i = 0; i < events.Count; i++)
-            {
-                if (!duplicate[i])
+                for (var i = 0; i < events.Count; i++)
                 {
-                    duplicate[i] = !claimed.Contains((events[i].Product, events[i].Id));
+                    if (!duplicate[i])
+                    {
+                        duplicate[i] = !claimed.Contains((events[i].Product, events[i].Id))
+                            || (events[i].Context.InstallId is { } install && forgotten.Contains((events[i].Product, install)));
+                    }
+                }
+
+                if (forgotten.Count > 0)
+                {
+                    quarantine = [.. quarantine.Where(q => q.InstallId is not { } install || !forgotten.Contains((q.Product, install)))];
                 }
             }
+        }
 
-            if (claimed.Count > 0)
+        if (ids.Count > 0)
+        {
+
+            if (duplicate.Contains(false))
             {
                 using var rows = new CopyRowBuffer();
                 for (var i = 0; i < events.Count; i++)
@@ -123,7 +171,7 @@ internal sealed partial class PostgresEventStore
             using var rows = new CopyRowBuffer();
             foreach (var q in quarantine)
             {
-                rows.StartRow(7);
+                rows.StartRow(8);
                 rows.WriteText(q.Product);
                 rows.WriteUuid(q.EventId);
                 rows.WriteText(q.ReasonCode);
@@ -131,6 +179,7 @@ internal sealed partial class PostgresEventStore
                 rows.WriteText(q.SchemaRef);
                 rows.WriteTimestamp(q.ReceivedAt);
                 rows.WriteText(q.EventJson);
+                rows.WriteUuid(q.InstallId);
             }
 
             await rows.SendAsync(connection, $"COPY quarantine ({QuarantineRecord.Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);

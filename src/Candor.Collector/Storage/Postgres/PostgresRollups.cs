@@ -77,54 +77,28 @@ internal static partial class PostgresRollups
             CREATE UNIQUE INDEX install_months_key ON install_months (product, month, install_id, {Dimensions}) NULLS NOT DISTINCT;
             -- "Has this install an event before the range?" is one probe here.
             CREATE INDEX install_months_install ON install_months (product, install_id, first_time);
-            """, $"""
-            INSERT INTO install_months (product, month, install_id, {Dimensions}, days, first_time, last_time, events)
-            SELECT product, {Month}, install_id, {Dimensions}, bit_or({DayBit}), min(event_time), max(event_time), count(*)
-            FROM events WHERE install_id IS NOT NULL GROUP BY product, 2, install_id, {Dimensions}
-            ORDER BY product, 2, install_id
-            """),
+            """, FillInstallMonths("TRUE")),
         ("day_counts", $"""
             CREATE TABLE day_counts (
                 product text COLLATE "C" NOT NULL, day date NOT NULL, {DimensionsDdl},
                 events bigint NOT NULL, runs bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX day_counts_key ON day_counts (product, day, {Dimensions}) NULLS NOT DISTINCT;
-            """, $"""
-            INSERT INTO day_counts (product, day, {Dimensions}, events, runs, failures)
-            SELECT product, {Day}, {Dimensions},
-                   count(*), count(*) FILTER (WHERE name = 'command'), count(*) FILTER (WHERE name = 'command' AND failed)
-            FROM events GROUP BY product, 2, {Dimensions}
-            ORDER BY product, 2
-            """),
+            """, $"INSERT INTO day_counts ({ColumnsOf("day_counts")}) {CountDays("day_counts", "TRUE")} ORDER BY product, 2"),
         ("event_months", $"""
             CREATE TABLE event_months (
                 product text COLLATE "C" NOT NULL, month date NOT NULL, install_id uuid NOT NULL, {EventDimensionsDdl}, days integer NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX event_months_key ON event_months (product, month, install_id, {EventDimensions}) NULLS NOT DISTINCT;
-            """, $"""
-            INSERT INTO event_months (product, month, install_id, {EventDimensions}, days)
-            SELECT product, {Month}, install_id, {EventDimensions}, bit_or({DayBit})
-            FROM events WHERE install_id IS NOT NULL GROUP BY product, 2, install_id, {EventDimensions}
-            ORDER BY product, 2, install_id
-            """),
+            """, FillEventMonths("TRUE")),
         ("event_days", $"""
             CREATE TABLE event_days (
                 product text COLLATE "C" NOT NULL, day date NOT NULL, {EventDimensionsDdl}, events bigint NOT NULL, failures bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX event_days_key ON event_days (product, day, {EventDimensions}) NULLS NOT DISTINCT;
-            """, $"""
-            INSERT INTO event_days (product, day, {EventDimensions}, events, failures)
-            SELECT product, {Day}, {EventDimensions}, count(*), count(*) FILTER (WHERE failed)
-            FROM events GROUP BY product, 2, {EventDimensions}
-            ORDER BY product, 2
-            """),
+            """, $"INSERT INTO event_days ({ColumnsOf("event_days")}) {CountDays("event_days", "TRUE")} ORDER BY product, 2"),
         ("duration_days", """
             CREATE TABLE duration_days (
                 product text COLLATE "C" NOT NULL, day date NOT NULL, name text COLLATE "C" NOT NULL, subject text COLLATE "C", duration_ms double precision NOT NULL, events bigint NOT NULL) WITH (fillfactor = 80);
             CREATE UNIQUE INDEX duration_days_key ON duration_days (product, day, name, subject, duration_ms) NULLS NOT DISTINCT;
-            """, $"""
-            INSERT INTO duration_days (product, day, name, subject, duration_ms, events)
-            SELECT product, {Day}, name, subject, duration_ms, count(*)
-            FROM events WHERE duration_ms IS NOT NULL GROUP BY product, 2, name, subject, duration_ms
-            ORDER BY product, 2
-            """),
+            """, $"INSERT INTO duration_days ({ColumnsOf("duration_days")}) {CountDays("duration_days", "TRUE")} ORDER BY product, 2"),
         .. Folded.Select(f => ($"{f.Table}_pending", $"CREATE TABLE {f.Table}_pending (LIKE {f.Table});", "")),
     ];
 
@@ -147,6 +121,78 @@ internal static partial class PostgresRollups
     private static string WithPending(string table, string? alias = null) =>
         $"(SELECT {ColumnsOf(table)} FROM {table} UNION ALL SELECT {ColumnsOf(table)} FROM {table}_pending) {alias ?? table}";
 
+    /// <summary>The month tables' rows of the events matching <paramref name="filter"/> (a condition
+    /// on <c>events</c>), as a backfill inserts them: the whole table at start, one month of a few
+    /// installs when retention cuts a month.</summary>
+    public static string FillInstallMonths(string filter) => $"""
+        INSERT INTO install_months (product, month, install_id, {Dimensions}, days, first_time, last_time, events)
+        SELECT product, {Month}, install_id, {Dimensions}, bit_or({DayBit}), min(event_time), max(event_time), count(*)
+        FROM events WHERE install_id IS NOT NULL AND ({filter}) GROUP BY product, 2, install_id, {Dimensions}
+        ORDER BY product, 2, install_id
+        """;
+
+    /// <inheritdoc cref="FillInstallMonths"/>
+    public static string FillEventMonths(string filter) => $"""
+        INSERT INTO event_months (product, month, install_id, {EventDimensions}, days)
+        SELECT product, {Month}, install_id, {EventDimensions}, bit_or({DayBit})
+        FROM events WHERE install_id IS NOT NULL AND ({filter}) GROUP BY product, 2, install_id, {EventDimensions}
+        ORDER BY product, 2, install_id
+        """;
+
+    /// <summary>A day table's counts of the events matching <paramref name="filter"/>, in the
+    /// order of <see cref="ColumnsOf"/>: what a backfill inserts, and what a forget subtracts.</summary>
+    private static string CountDays(string table, string filter) => table switch
+    {
+        "day_counts" => $"""
+            SELECT product, {Day}, {Dimensions},
+                   count(*), count(*) FILTER (WHERE name = 'command'), count(*) FILTER (WHERE name = 'command' AND failed)
+            FROM events WHERE {filter} GROUP BY product, 2, {Dimensions}
+            """,
+        "event_days" => $"""
+            SELECT product, {Day}, {EventDimensions}, count(*), count(*) FILTER (WHERE failed)
+            FROM events WHERE {filter} GROUP BY product, 2, {EventDimensions}
+            """,
+        "duration_days" => $"""
+            SELECT product, {Day}, name, subject, duration_ms, count(*)
+            FROM events WHERE duration_ms IS NOT NULL AND ({filter}) GROUP BY product, 2, name, subject, duration_ms
+            """,
+        _ => throw new ArgumentOutOfRangeException(nameof(table), table, "not a day table"),
+    };
+
+    /// <summary>The statements that take one install's events out of the day tables, exactly, in
+    /// the caller's transaction (which holds the fold lock and excludes every writer of the
+    /// install): its counts added negated to the pending tables, everything pending folded, and
+    /// the rows left at zero (no event) deleted, as a recomputation would not have them. Run
+    /// before the install's events are deleted; parameters $1 product, $2 install.</summary>
+    public static IEnumerable<string> SubtractInstall()
+    {
+        const string Install = "product = $1 AND install_id = $2";
+        foreach (var (table, key, values) in Folded)
+        {
+            var negated = string.Join(", ", Enumerable.Range(key.Split(", ").Length + 1, values.Split(", ").Length).Select(i => $"-x.c{i}"));
+            var columns = string.Join(", ", Enumerable.Range(1, key.Split(", ").Length + values.Split(", ").Length).Select(i => $"c{i}"));
+            var kept = string.Join(", ", Enumerable.Range(1, key.Split(", ").Length).Select(i => $"x.c{i}"));
+            yield return $"INSERT INTO {table}_pending ({ColumnsOf(table)}) SELECT {kept}, {negated} FROM ({CountDays(table, Install)}) x ({columns})";
+        }
+
+        foreach (var statement in FoldStatements())
+        {
+            yield return statement;
+        }
+
+        foreach (var (table, _, _) in Folded)
+        {
+            yield return $"DELETE FROM {table} WHERE product = $1 AND events = 0 AND day IN (SELECT DISTINCT {Day} FROM events WHERE {Install})";
+        }
+    }
+
+    /// <summary>The day tables' names, folded and pending.</summary>
+    public static IEnumerable<string> DayTables => Folded.SelectMany(f => new[] { f.Table, f.Table + "_pending" });
+
+    /// <summary>Takes the lock that makes one writer at a time fold (blocking; <see cref="MoveAsync"/>
+    /// only tries it).</summary>
+    public const string FoldLock = "SELECT pg_advisory_xact_lock(4242002)";
+
     /// <summary>Folds the pending counts into their tables, in one transaction (a query sees a
     /// count in one table or the other, never both or neither). Returns false, doing nothing, when
     /// another writer (or another collector instance) is folding them already.</summary>
@@ -161,20 +207,29 @@ internal static partial class PostgresRollups
             }
         }
 
-        foreach (var (table, key, values) in Folded)
+        foreach (var statement in FoldStatements())
         {
-            var names = values.Split(", ");
-            await using var move = new NpgsqlCommand($"""
-                WITH moved AS (DELETE FROM {table}_pending RETURNING {key}, {values})
-                INSERT INTO {table} AS t ({key}, {values})
-                SELECT {key}, {string.Join(", ", names.Select(v => $"sum({v})"))} FROM moved GROUP BY {key}
-                ON CONFLICT ({key}) DO UPDATE SET {string.Join(", ", names.Select(v => $"{v} = t.{v} + excluded.{v}"))}
-                """, connection, transaction) { CommandTimeout = 0 };
+            await using var move = new NpgsqlCommand(statement, connection, transaction) { CommandTimeout = 0 };
             await move.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    // Moves every pending count into its table, one statement per table.
+    private static IEnumerable<string> FoldStatements()
+    {
+        foreach (var (table, key, values) in Folded)
+        {
+            var names = values.Split(", ");
+            yield return $"""
+                WITH moved AS (DELETE FROM {table}_pending RETURNING {key}, {values})
+                INSERT INTO {table} AS t ({key}, {values})
+                SELECT {key}, {string.Join(", ", names.Select(v => $"sum({v})"))} FROM moved GROUP BY {key}
+                ON CONFLICT ({key}) DO UPDATE SET {string.Join(", ", names.Select(v => $"{v} = t.{v} + excluded.{v}"))}
+                """;
+        }
     }
 
     private const string Day = "(event_time AT TIME ZONE 'UTC')::date";

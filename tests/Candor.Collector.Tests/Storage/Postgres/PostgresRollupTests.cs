@@ -96,7 +96,7 @@ public sealed class PostgresRollupTests
     /// <summary>Asks both stores every install-level question over ranges and filters that cut
     /// months, weeks and the history's ends; returns how many answers were compared, and how many
     /// of them were not empty.</summary>
-    private static async Task<(int Compared, int NonEmpty)> CompareAsync(IAnalyticsStore rollups, IAnalyticsStore scan)
+    internal static async Task<(int Compared, int NonEmpty)> CompareAsync(IAnalyticsStore rollups, IAnalyticsStore scan)
     {
         (DateTime From, DateTime To)[] ranges =
         [
@@ -169,7 +169,7 @@ public sealed class PostgresRollupTests
         return (compared, nonEmpty);
     }
 
-    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    internal static async Task<long> ScalarAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -177,7 +177,7 @@ public sealed class PostgresRollupTests
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task<string> SnapshotAsync(string connectionString)
+    internal static async Task<string> SnapshotAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -199,7 +199,7 @@ public sealed class PostgresRollupTests
     /// <summary>About 4,000 events of 80 installs (and some without an install) over ten weeks,
     /// in groups of 1–120. Some installs upgrade, move country or switch CI on the way; times fall
     /// anywhere in the day, including the first and last microseconds of a month.</summary>
-    private static List<List<EventRecord>> RandomGroups(Random random)
+    internal static List<List<EventRecord>> RandomGroups(Random random)
     {
         string?[] countries = ["DE", "US", "FR", null];
         string[] versions = ["1.0.0", "1.1.0", "2.0.0"];
