@@ -13,6 +13,10 @@ internal sealed class DuckDbConnections(string databasePath) : IAsyncDisposable
 
     public DuckDBConnection Writer { get; } = new($"Data Source={databasePath}");
 
+    /// <summary>Held by whoever uses <see cref="Writer"/> once the applier runs: the applier for each commit
+    /// and checkpoint, forget and retention for their transactions (and their changes to the install numbers).</summary>
+    public SemaphoreSlim WriterGate { get; } = new(1, 1);
+
     private DuckDBConnection Reader { get; } = new($"Data Source={databasePath}");
 
     public Task OpenWriterAsync(CancellationToken cancellationToken) => Writer.OpenAsync(cancellationToken);
@@ -46,6 +50,7 @@ internal sealed class DuckDbConnections(string databasePath) : IAsyncDisposable
         {
             _readGate.Release();
             _readGate.Dispose();
+            WriterGate.Dispose();
         }
     }
 
