@@ -122,7 +122,9 @@ internal static class DuckDbDataRights
             // Only an install whose first event is before the cut-off can have lost events.
             const string Move = """
                 UPDATE install_numbers SET first_seen = m.first_seen
-                FROM (SELECT install_id, min(event_time) AS first_seen FROM events WHERE product = $1 AND install_id IS NOT NULL GROUP BY install_id) m
+                FROM (SELECT install_id, min(event_time) AS first_seen FROM events
+                      WHERE product = $1 AND install_id IN (SELECT install_id FROM install_numbers WHERE product = $1 AND first_seen < $2)
+                      GROUP BY install_id) m
                 WHERE install_numbers.product = $1 AND install_numbers.install_id = m.install_id AND install_numbers.first_seen < $2
                 RETURNING install_numbers.install_id, install_numbers.first_seen
                 """;
