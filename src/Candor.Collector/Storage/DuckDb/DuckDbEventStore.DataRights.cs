@@ -7,7 +7,7 @@ namespace Candor.Collector.Storage.DuckDb;
 /// Forget, access and retention (<see cref="IDataRights"/>). What was acknowledged may still be in the
 /// journal only, so forget first stops the install's events from being journaled (the tombstone, under
 /// <see cref="_writeGate"/>), then waits until the applier has stored everything journaled before, then
-/// deletes — on the writer's connection between two of the applier's commits (<see cref="DuckDbConnections.WriterGate"/>),
+/// deletes — on the writer's connection between two of the applier's commits (<see cref="DuckDbConnections.ExclusiveAsync"/>),
 /// so the install numbers the applier keeps change in step with the table. Nothing of the install can
 /// reach the database afterwards: at runtime nothing of it is journaled any more, and a journal a crash
 /// left is filtered by the tombstones when the store opens (<see cref="DuckDbGroupWriter.CommitAsync"/>).
@@ -25,7 +25,7 @@ internal sealed partial class DuckDbEventStore
     public async Task<byte[]> ReadOrCreateTombstoneKeyAsync(CancellationToken cancellationToken) =>
         // Made when the store opened (LoadTombstonesAsync), so reading it is enough.
         await _connections.ReadAsync(reader => DuckDbDataRights.ReadKeyAsync(reader, cancellationToken), cancellationToken)
-            ?? await OnWriterAsync(writer => DuckDbDataRights.ReadOrCreateKeyAsync(writer, cancellationToken), cancellationToken);
+            ?? await _connections.ExclusiveAsync(writer => DuckDbDataRights.ReadOrCreateKeyAsync(writer, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<byte[]>> ReadTombstonesAsync(CancellationToken cancellationToken) =>
         _connections.ReadAsync(reader => DuckDbDataRights.ReadTombstonesAsync(reader, cancellationToken), cancellationToken);
@@ -53,7 +53,7 @@ internal sealed partial class DuckDbEventStore
         // Every group journaled before the tombstone is stored now; none after it holds the install.
         await WaitForAllStoredAsync(cancellationToken);
         var now = _time.GetUtcNow().UtcDateTime;
-        var (already, events, quarantine) = await OnWriterAsync(async writer =>
+        var (already, events, quarantine) = await _connections.ExclusiveAsync(async writer =>
         {
             var result = await DuckDbDataRights.ForgetAsync(writer, product, installId, tombstone, now, cancellationToken);
             _installNumbers.Remove(product, installId);
@@ -79,7 +79,7 @@ internal sealed partial class DuckDbEventStore
     {
         // Expired events acknowledged before the pass go with it (if the applier is failing, the next pass takes them).
         await WaitForStoredAsync(cancellationToken);
-        var expired = await OnWriterAsync(async writer =>
+        var expired = await _connections.ExclusiveAsync(async writer =>
         {
             var result = await DuckDbDataRights.DeleteExpiredAsync(writer, product, eventsBefore.UtcDateTime, quarantineBefore.UtcDateTime, cancellationToken);
             foreach (var (install, firstSeen) in result.Moved)
@@ -144,20 +144,6 @@ internal sealed partial class DuckDbEventStore
         if (!await _applier.TryWaitForStoredAsync(cancellationToken))
         {
             throw new IOException($"DuckDB has not stored the events acknowledged before the forget request: {_applier.LastApplyError ?? "no error reported"}.");
-        }
-    }
-
-    /// <summary>Runs <paramref name="work"/> on the writer's connection between two of the applier's commits.</summary>
-    private async Task<T> OnWriterAsync<T>(Func<DuckDB.NET.Data.DuckDBConnection, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await _connections.WriterGate.WaitAsync(cancellationToken);
-        try
-        {
-            return await work(_connections.Writer);
-        }
-        finally
-        {
-            _connections.WriterGate.Release();
         }
     }
 }

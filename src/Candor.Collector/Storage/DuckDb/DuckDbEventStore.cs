@@ -60,7 +60,7 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
         _groups = new DuckDbGroupWriter(_connections, _installNumbers, _dedup, () => Forgotten);
         _checkpointer = new DuckDbCheckpointer(_connections, databasePath, checkpointWalBytes, time);
         _splitter = new ApplySplitter(_bounds, Journal);
-        _applier = new JournalApplier(_journalPath, journalSegmentBytes, _bounds, Journal, _splitter, _groups, _checkpointer, _connections.WriterGate, time);
+        _applier = new JournalApplier(_journalPath, journalSegmentBytes, _bounds, Journal, _splitter, _groups, _checkpointer, _connections, time);
         _reads = new DuckDbAdminReads(_connections);
     }
 

@@ -7,12 +7,12 @@ namespace Candor.Collector.Storage.DuckDb;
 /// thread commits the journal's groups to DuckDB behind it, in chunks, and runs the checkpoints, so
 /// neither a commit nor a checkpoint holds up a request. Keeps the ids journaled and not yet applied
 /// (the dedup's "pending"), and lets reads wait until what was acknowledged before them is stored.
-/// It holds <c>writerGate</c> while it commits or checkpoints, so forget and retention
+/// It holds the writer's gate (<see cref="DuckDbConnections.Exclusive"/>) while it commits or checkpoints, so forget and retention
 /// (<see cref="DuckDbEventStore.ForgetAsync"/>) can take the writer's connection between two commits.
 /// </summary>
 internal sealed class JournalApplier(
     string journalPath, long segmentBytes, JournalBounds bounds, JournalDiagnostics diagnostics, ApplySplitter splitter,
-    DuckDbGroupWriter writer, DuckDbCheckpointer checkpointer, SemaphoreSlim writerGate, TimeProvider time) : IDisposable
+    DuckDbGroupWriter writer, DuckDbCheckpointer checkpointer, DuckDbConnections connections, TimeProvider time) : IDisposable
 {
     /// <summary>How many journaled events the applier commits at once: large enough that a commit's
     /// fixed cost (≈ 4.7 ms here) is small per event, small enough to hold few events in memory.</summary>
@@ -261,7 +261,7 @@ internal sealed class JournalApplier(
                     }
 
                     // Nothing to apply: checkpoint if due, then wait for the writer.
-                    Exclusive(checkpointer.MaybeCheckpoint);
+                    connections.Exclusive(checkpointer.MaybeCheckpoint);
                     _wake.Wait(TimeSpan.FromMilliseconds(250));
                     continue;
                 }
@@ -272,10 +272,10 @@ internal sealed class JournalApplier(
                 }
 
                 var (current, split) = (chunk, failures >= SplitAfterFailures);
-                Exclusive(() => Apply(current, split));
+                connections.Exclusive(() => Apply(current, split));
                 chunk = null;
                 failures = 0;
-                Exclusive(checkpointer.MaybeCheckpoint);
+                connections.Exclusive(checkpointer.MaybeCheckpoint);
             }
 #pragma warning disable CA1031 // Whatever failed, the chunk stays and is tried again; groups are still journaled meanwhile.
             catch (Exception ex)
@@ -294,20 +294,6 @@ internal sealed class JournalApplier(
         }
 
         reader?.Dispose();
-    }
-
-    /// <summary>Runs <paramref name="action"/> on the writer's connection, holding <c>writerGate</c>.</summary>
-    private void Exclusive(Action action)
-    {
-        writerGate.Wait();
-        try
-        {
-            action();
-        }
-        finally
-        {
-            writerGate.Release();
-        }
     }
 
     private bool HasSegments()
