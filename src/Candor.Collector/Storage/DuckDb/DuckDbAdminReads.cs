@@ -13,6 +13,12 @@ internal sealed class DuckDbAdminReads(DuckDbConnections connections)
     public async Task<IReadOnlyList<QuarantineRecord>> ReadQuarantineAsync(string product, int limit, CancellationToken cancellationToken) =>
         await connections.ReadAsync(reader => DuckDbNewestRows.QuarantineAsync(reader, product, limit, cancellationToken), cancellationToken);
 
+    /// <summary>The newest events and quarantined events of one install, by arrival, at most <paramref name="limit"/> of each.</summary>
+    public Task<(List<StoredEvent> Events, List<QuarantineRecord> Quarantine)> ReadInstallAsync(string product, Guid install, int limit, CancellationToken cancellationToken) =>
+        connections.ReadAsync(async reader => (
+            await DuckDbNewestRows.EventsAsync(reader, product, limit, cancellationToken, install),
+            await DuckDbNewestRows.QuarantineAsync(reader, product, limit, cancellationToken, install)), cancellationToken);
+
     public Task<QuarantineSummary> SummarizeQuarantineAsync(string product, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         connections.ReadAsync(async reader =>
         {

@@ -13,6 +13,11 @@ internal sealed class DuckDbConnections(string databasePath) : IAsyncDisposable
 
     public DuckDBConnection Writer { get; } = new($"Data Source={databasePath}");
 
+    /// <summary>Held by whoever uses <see cref="Writer"/> once the applier runs: the applier for each commit
+    /// and checkpoint (<see cref="Exclusive"/>), forget and retention for their transactions and their
+    /// changes to the install numbers (<see cref="ExclusiveAsync"/>).</summary>
+    private readonly SemaphoreSlim _writerGate = new(1, 1);
+
     private DuckDBConnection Reader { get; } = new($"Data Source={databasePath}");
 
     public Task OpenWriterAsync(CancellationToken cancellationToken) => Writer.OpenAsync(cancellationToken);
@@ -46,6 +51,35 @@ internal sealed class DuckDbConnections(string databasePath) : IAsyncDisposable
         {
             _readGate.Release();
             _readGate.Dispose();
+            _writerGate.Dispose();
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the writer's connection, holding its gate (on the applier's thread).</summary>
+    public void Exclusive(Action action)
+    {
+        _writerGate.Wait();
+        try
+        {
+            action();
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the writer's connection between two of the applier's commits.</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<DuckDBConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _writerGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await work(Writer);
+        }
+        finally
+        {
+            _writerGate.Release();
         }
     }
 

@@ -26,6 +26,7 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
     private readonly ApplySplitter _splitter;
     private readonly JournalApplier _applier;
     private readonly DuckDbAdminReads _reads;
+    private readonly TimeProvider _time;
     private int _disposed;
 
     /// <param name="databasePath">The DuckDB file.</param>
@@ -42,7 +43,7 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
         string databasePath, string memoryLimit = "48MB", int recentIdCapacity = 8_000_000, long checkpointWalBytes = 128L << 20, long journalSegmentBytes = 64L << 20,
         JournalBounds? bounds = null, ILogger<DuckDbEventStore>? logger = null, TimeProvider? time = null)
     {
-        time ??= TimeProvider.System;
+        _time = time ??= TimeProvider.System;
         _bounds = bounds ?? JournalBounds.Default;
         _memoryLimit = memoryLimit;
         _checkpointWalBytes = checkpointWalBytes;
@@ -56,10 +57,10 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
 
         _connections = new DuckDbConnections(databasePath);
         _dedup = new DuckDbDedup(_connections, recentIdCapacity, time);
-        _groups = new DuckDbGroupWriter(_connections, _installNumbers, _dedup);
+        _groups = new DuckDbGroupWriter(_connections, _installNumbers, _dedup, () => Forgotten);
         _checkpointer = new DuckDbCheckpointer(_connections, databasePath, checkpointWalBytes, time);
         _splitter = new ApplySplitter(_bounds, Journal);
-        _applier = new JournalApplier(_journalPath, journalSegmentBytes, _bounds, Journal, _splitter, _groups, _checkpointer, time);
+        _applier = new JournalApplier(_journalPath, journalSegmentBytes, _bounds, Journal, _splitter, _groups, _checkpointer, _connections, time);
         _reads = new DuckDbAdminReads(_connections);
     }
 
@@ -104,6 +105,7 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
         _checkpointer.Threads = await DuckDbMigrations.PrepareAsync(_connections.Writer, _memoryLimit, _checkpointWalBytes, _installNumbers, cancellationToken);
         await _connections.OpenReaderAsync(cancellationToken);
         await _dedup.LoadAsync(fromReader: false, () => [], cancellationToken);
+        await LoadTombstonesAsync(cancellationToken);
         await JournalRecovery.ApplyAsync(_journalPath, _bounds, Journal, _splitter, _groups, cancellationToken);
         _applier.Start();
     }
@@ -115,10 +117,24 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
     /// stored: the recent-id filter clears fresh ids, and the rest are looked up on the reader's
     /// connection (a checkpoint does not block it). Reads through this store and its analytics first
     /// wait for the applier to store what was acknowledged before them (<see cref="WaitForStoredAsync"/>).
+    /// Events and quarantined events of a forgotten install are dropped, the events reported as duplicates.
     /// </summary>
     public async Task<bool[]> WriteAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_applier.Stopping, this);
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await JournalAsync(events, quarantine, cancellationToken);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<bool[]> JournalAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
+    {
         var recent = await _dedup.RecentAsync(fromReader: true, _applier.PendingIds, cancellationToken);
         await _applier.WaitForRoomAsync(events.Count, cancellationToken);
         var duplicate = new bool[events.Count];
@@ -132,6 +148,7 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
             }
         }
 
+        quarantine = DropForgotten(Forgotten, events, duplicate, quarantine);
         var accepted = new List<EventRecord>(events.Count);
         for (var i = 0; i < events.Count; i++)
         {
@@ -203,5 +220,6 @@ internal sealed partial class DuckDbEventStore : IEventStore, IReadBarrier
         await _applier.StopAsync();
         _applier.Dispose();
         await _connections.DisposeAsync();
+        _writeGate.Dispose();
     }
 }

@@ -7,18 +7,21 @@ namespace Candor.Collector.Storage.DuckDb;
 /// transaction each, through the appender, with each event's install number (<see cref="InstallNumbers"/>)
 /// kept in the same transaction. Used by one thread at a time: at open, then the applier.
 /// </summary>
-internal sealed class DuckDbGroupWriter(DuckDbConnections connections, InstallNumbers installNumbers, DuckDbDedup dedup)
+internal sealed class DuckDbGroupWriter(DuckDbConnections connections, InstallNumbers installNumbers, DuckDbDedup dedup, Func<DataRights.ForgottenInstalls> forgotten)
 {
     /// <summary>A test's fault: called before each commit of journaled events (throw to fail it).</summary>
     public Action? BeforeApply { get; set; }
 
     /// <summary>Commits a group with the full dedup in its transaction: for journals a crash left,
-    /// applied at open before the applier starts. Returns, per event, whether it was a duplicate.</summary>
+    /// applied at open before the applier starts. Returns, per event, whether it was a duplicate. What
+    /// belongs to a forgotten install is dropped: a forget that ran before the crash deleted those
+    /// events from the table, and must not find them back.</summary>
     public async Task<bool[]> CommitAsync(IReadOnlyList<EventRecord> events, IReadOnlyList<QuarantineRecord> quarantine, CancellationToken cancellationToken)
     {
         // Nothing is journaled and pending at open.
         var recent = await dedup.RecentAsync(fromReader: false, () => [], cancellationToken);
         var duplicate = new bool[events.Count];
+        quarantine = DuckDbEventStore.DropForgotten(forgotten(), events, duplicate, quarantine);
         var installs = new InstallNumbers.GroupChanges();
         try
         {
@@ -125,6 +128,7 @@ internal sealed class DuckDbGroupWriter(DuckDbConnections connections, InstallNu
                 appender.CreateRow()
                     .AppendValue(q.Product).AppendValue(q.EventId).AppendValue(q.ReasonCode).AppendValue(q.Message)
                     .AppendValue(q.SchemaRef).AppendValue(q.ReceivedAt.UtcDateTime).AppendValue(q.EventJson)
+                    .AppendValue(q.InstallId)
                     .EndRow();
             }
         }

@@ -21,22 +21,22 @@ internal static class DuckDbNewestRows
     /// <summary>The most rows one page fetches, and ids one statement names.</summary>
     private const int PageRows = 500;
 
-    /// <summary>The newest events of <paramref name="product"/>, by arrival.</summary>
-    public static Task<List<StoredEvent>> EventsAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken) =>
+    /// <summary>The newest events of <paramref name="product"/> (of one install of it, with <paramref name="install"/>), by arrival.</summary>
+    public static Task<List<StoredEvent>> EventsAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken, Guid? install = null) =>
         ReadAsync(connection, "events", DuckDbSchema.EventColumns, DuckDbSchema.EventStringColumns, "received_at DESC, event_id DESC",
-            product, limit, StoredEvent.Read, cancellationToken);
+            product, install, limit, StoredEvent.Read, cancellationToken);
 
-    /// <summary>The newest quarantined events of <paramref name="product"/>, by arrival.</summary>
-    public static Task<List<QuarantineRecord>> QuarantineAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken) =>
+    /// <summary>The newest quarantined events of <paramref name="product"/> (of one install of it, with <paramref name="install"/>), by arrival.</summary>
+    public static Task<List<QuarantineRecord>> QuarantineAsync(DuckDBConnection connection, string product, int limit, CancellationToken cancellationToken, Guid? install = null) =>
         ReadAsync(connection, "quarantine", QuarantineRecord.Columns, DuckDbSchema.QuarantineStringColumns, "received_at DESC",
-            product, limit, QuarantineRecord.Read, cancellationToken);
+            product, install, limit, QuarantineRecord.Read, cancellationToken);
 
     /// <summary>Reads up to <paramref name="limit"/> rows of <paramref name="table"/> for <paramref name="product"/>,
     /// in <paramref name="orderBy"/> order. <paramref name="columns"/> are read by <paramref name="read"/> (from
     /// ordinal 0); <paramref name="stringColumns"/> measure a row. Names come from constants, never input.</summary>
     private static async Task<List<T>> ReadAsync<T>(
         DuckDBConnection connection, string table, string columns, string[] stringColumns, string orderBy,
-        string product, int limit, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+        string product, Guid? install, int limit, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         using var transaction = connection.BeginTransaction();
         var ids = new List<long>();
@@ -46,9 +46,14 @@ internal static class DuckDbNewestRows
         using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText = $"SELECT rowid, received_at FROM {table} WHERE product = $1 ORDER BY {orderBy} LIMIT $2";
+            var ofInstall = install is null ? "" : " AND install_id = $3";
+            command.CommandText = $"SELECT rowid, received_at FROM {table} WHERE product = $1{ofInstall} ORDER BY {orderBy} LIMIT $2";
             command.Parameters.Add(new DuckDBParameter(product));
             command.Parameters.Add(new DuckDBParameter(Math.Max(0, limit)));
+            if (install is { } id)
+            {
+                command.Parameters.Add(new DuckDBParameter(id));
+            }
             using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -21,7 +21,11 @@ internal static class DuckDbSchema
     /// <summary>The string columns of <see cref="QuarantineRecord.Columns"/>.</summary>
     public static readonly string[] QuarantineStringColumns = ["product", "reason_code", "message", "schema_ref", "event_json"];
 
-    /// <summary>Creates what is missing; columns added since the first release are added to an older file.</summary>
+    /// <summary>Creates what is missing; columns added since the first release are added to an older file.
+    /// The quarantine's <c>install_id</c> (what forget deletes by) is its last column in a new file and in
+    /// an upgraded one alike, where the appender expects it; an older file's rows keep it NULL.
+    /// <c>forgotten_installs</c> holds the tombstones of forgotten installs and <c>collector_secrets</c>
+    /// the key they are hashed with (<see cref="DuckDbEventStore.ReadOrCreateTombstoneKeyAsync"/>).</summary>
     public const string CreateTables = """
         CREATE TABLE IF NOT EXISTS events (
             product VARCHAR NOT NULL,
@@ -74,8 +78,12 @@ internal static class DuckDbSchema
             message VARCHAR NOT NULL,
             schema_ref VARCHAR,
             received_at TIMESTAMP NOT NULL,
-            event_json VARCHAR NOT NULL
+            event_json VARCHAR NOT NULL,
+            install_id UUID
         );
+        ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS install_id UUID;
+        CREATE TABLE IF NOT EXISTS forgotten_installs (tombstone BLOB PRIMARY KEY, forgotten_at TIMESTAMP NOT NULL);
+        CREATE TABLE IF NOT EXISTS collector_secrets (name VARCHAR PRIMARY KEY, value BLOB NOT NULL);
         CREATE TEMP TABLE IF NOT EXISTS incoming_ids (product VARCHAR NOT NULL, event_id UUID NOT NULL);
         """;
 

@@ -224,6 +224,9 @@ internal sealed partial class IngestJournal
                     case JournalRecordFormat.QuarantineTag:
                         chunk.Quarantine.Add(ReadQuarantine());
                         break;
+                    case JournalRecordFormat.InstalledQuarantineTag:
+                        chunk.Quarantine.Add(ReadQuarantine(withInstall: true));
+                        break;
                     default:
                         throw new InvalidDataException("A journal record holds an unknown item.");
                 }
@@ -268,7 +271,10 @@ internal sealed partial class IngestJournal
             chunk.Events.Add(e);
         }
 
-        private QuarantineRecord ReadQuarantine() => new()
+        /// <summary>A quarantined event; <paramref name="withInstall"/> (<see cref="JournalRecordFormat.InstalledQuarantineTag"/>)
+        /// when its install id follows, else (older journals) it has none. Read in the order written: an
+        /// initializer sets its members in order.</summary>
+        private QuarantineRecord ReadQuarantine(bool withInstall = false) => new()
         {
             Product = _payload.ReadString(_bounds.FieldChars),
             EventId = _payload.ReadNullableGuid(),
@@ -277,6 +283,7 @@ internal sealed partial class IngestJournal
             SchemaRef = _payload.ReadNullableString(_bounds.SchemaRefChars),
             ReceivedAt = _payload.ReadUtcTicks(),
             EventJson = _payload.ReadString(_bounds.ExcerptChars),
+            InstallId = withInstall ? _payload.ReadNullableGuid() : null,
         };
 
         private EventContext ReadContext()
@@ -366,34 +373,5 @@ internal sealed partial class IngestJournal
         private void SkippedRecord(long start, string reason) => _skipped.Add(new JournalSkip(path, start, _file.Position - start, reason));
 
         public void Dispose() => _file.Dispose();
-    }
-
-    /// <summary>Records read back together: their events and quarantined events, where each record's
-    /// items end, and how many bytes of the file they took.</summary>
-    internal sealed class Chunk
-    {
-        public List<EventRecord> Events { get; } = [];
-
-        public List<QuarantineRecord> Quarantine { get; } = [];
-
-        /// <summary>Per record, the counts of <see cref="Events"/> and <see cref="Quarantine"/> at its end.</summary>
-        public List<(int Events, int Quarantine)> Records { get; } = [];
-
-        /// <summary>Events journaled as events and quarantined on reading (their properties too long):
-        /// acknowledged, and not to be looked for among the stored ones.</summary>
-        public List<(string Product, Guid Id)> Released { get; } = [];
-
-        /// <summary>The file bytes read, skipped ones included.</summary>
-        public long Bytes { get; set; }
-
-        /// <summary>What was skipped while reading this chunk.</summary>
-        public List<JournalSkip> Skipped { get; } = [];
-
-        /// <summary>How many of its strings were cut to their bound.</summary>
-        public long StringsCut { get; set; }
-
-        /// <summary>Set once part of the chunk is stored (<see cref="ApplySplitter"/>): what is marked is
-        /// not stored again when the rest is retried. Events first, then quarantined events.</summary>
-        public bool[]? Stored { get; set; }
     }
 }

@@ -114,7 +114,7 @@ internal sealed partial class IngestJournal : IDisposable
                 record = StartRecord(writer);
             }
 
-            writer.Write(JournalRecordFormat.QuarantineTag);
+            writer.Write(JournalRecordFormat.InstalledQuarantineTag);
             writer.Write(q.Product);
             WriteGuid(writer, q.EventId);
             writer.Write(q.ReasonCode);
@@ -122,6 +122,7 @@ internal sealed partial class IngestJournal : IDisposable
             WriteString(writer, q.SchemaRef);
             writer.Write(q.ReceivedAt.UtcTicks);
             writer.Write(q.EventJson);
+            WriteGuid(writer, q.InstallId);
         }
 
         EndRecord(writer, record);

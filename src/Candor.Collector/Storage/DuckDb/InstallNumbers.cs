@@ -73,6 +73,20 @@ internal sealed class InstallNumbers
         }
     }
 
+    /// <summary>Lets an install go once its row is deleted (forget, or retention took all its events).
+    /// Its number is not given out again: numbers only grow, so no stored event can name a number
+    /// that belongs to another install.</summary>
+    public void Remove(string product, Guid install) => _installs.Remove((product, install));
+
+    /// <summary>Sets an install's first-seen time once its row was changed (retention took its earliest events).</summary>
+    public void SetFirstSeen(string product, Guid install, DateTime firstSeen)
+    {
+        if (_installs.TryGetValue((product, install), out var known))
+        {
+            _installs[(product, install)] = known with { FirstSeen = firstSeen };
+        }
+    }
+
     // One string per product for all the keys it adds (each request parses its own copy of the name).
     private string Shared(string product)
     {

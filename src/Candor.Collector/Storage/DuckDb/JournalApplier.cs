@@ -7,10 +7,12 @@ namespace Candor.Collector.Storage.DuckDb;
 /// thread commits the journal's groups to DuckDB behind it, in chunks, and runs the checkpoints, so
 /// neither a commit nor a checkpoint holds up a request. Keeps the ids journaled and not yet applied
 /// (the dedup's "pending"), and lets reads wait until what was acknowledged before them is stored.
+/// It holds the writer's gate (<see cref="DuckDbConnections.Exclusive"/>) while it commits or checkpoints, so forget and retention
+/// (<see cref="DuckDbEventStore.ForgetAsync"/>) can take the writer's connection between two commits.
 /// </summary>
 internal sealed class JournalApplier(
     string journalPath, long segmentBytes, JournalBounds bounds, JournalDiagnostics diagnostics, ApplySplitter splitter,
-    DuckDbGroupWriter writer, DuckDbCheckpointer checkpointer, TimeProvider time) : IDisposable
+    DuckDbGroupWriter writer, DuckDbCheckpointer checkpointer, DuckDbConnections connections, TimeProvider time) : IDisposable
 {
     /// <summary>How many journaled events the applier commits at once: large enough that a commit's
     /// fixed cost (≈ 4.7 ms here) is small per event, small enough to hold few events in memory.</summary>
@@ -129,10 +131,14 @@ internal sealed class JournalApplier(
     /// <see cref="StorageWait"/> (the applier is failing: the read then sees what is stored). Usually
     /// immediate or a few milliseconds; during a checkpoint up to its end (one to three seconds).
     /// </summary>
-    public async Task WaitForStoredAsync(CancellationToken cancellationToken)
+    public Task WaitForStoredAsync(CancellationToken cancellationToken) => TryWaitForStoredAsync(cancellationToken);
+
+    /// <summary><see cref="WaitForStoredAsync"/>, telling whether everything acknowledged before the call is
+    /// stored (false: the applier has been failing for <see cref="StorageWait"/>).</summary>
+    public async Task<bool> TryWaitForStoredAsync(CancellationToken cancellationToken)
     {
         var target = Volatile.Read(ref _accepted);
-        await WaitForApplierAsync(() => _applied >= target, cancellationToken);
+        return await WaitForApplierAsync(() => _applied >= target, cancellationToken);
     }
 
     /// <summary>Stops the applier once it has stored what is left of the journal (the writer has stopped:
@@ -255,7 +261,7 @@ internal sealed class JournalApplier(
                     }
 
                     // Nothing to apply: checkpoint if due, then wait for the writer.
-                    checkpointer.MaybeCheckpoint();
+                    connections.Exclusive(checkpointer.MaybeCheckpoint);
                     _wake.Wait(TimeSpan.FromMilliseconds(250));
                     continue;
                 }
@@ -265,10 +271,11 @@ internal sealed class JournalApplier(
                     DuckDbStoreLog.Splitting(diagnostics.Logger, lastError, failures);
                 }
 
-                Apply(chunk, split: failures >= SplitAfterFailures);
+                var (current, split) = (chunk, failures >= SplitAfterFailures);
+                connections.Exclusive(() => Apply(current, split));
                 chunk = null;
                 failures = 0;
-                checkpointer.MaybeCheckpoint();
+                connections.Exclusive(checkpointer.MaybeCheckpoint);
             }
 #pragma warning disable CA1031 // Whatever failed, the chunk stays and is tried again; groups are still journaled meanwhile.
             catch (Exception ex)

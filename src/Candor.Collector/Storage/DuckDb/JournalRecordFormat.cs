@@ -17,9 +17,10 @@ namespace Candor.Collector.Storage.DuckDb;
 /// <item>the payload: int32 version (3), then tagged items to its end — <c>1</c> a context (numbered
 /// from 0 in the record), <c>2</c> an event (its context's number, then its fields), <c>3</c> a
 /// quarantined event, <c>4</c> a context with the fields added since (<c>1</c>'s fields, then
-/// install_id_per_process, cloud, cloud_platform, cloud_region, container). The collector writes
-/// <c>4</c> and reads both, so a journal an older collector left is still applied; new items get
-/// new tags rather than a new version, which would make every older journal unreadable.</item>
+/// install_id_per_process, cloud, cloud_platform, cloud_region, container), <c>5</c> a quarantined
+/// event with the install id of its batch (<c>3</c>'s fields, then the install id). The collector
+/// writes <c>4</c> and <c>5</c> and reads all five, so a journal an older collector left is still
+/// applied; new items get new tags rather than a new version, which would make every older journal unreadable.</item>
 /// </list>
 /// A group is one or more records (a large one is cut at <see cref="RecordTargetBytes"/>), all written and
 /// flushed together. A record whose payload checksum fails is skipped and reading goes on after it (its
@@ -47,6 +48,10 @@ internal static class JournalRecordFormat
 
     /// <summary>A context with the fields added after <see cref="ContextTag"/> (which is still read).</summary>
     public const byte ExtendedContextTag = 4;
+
+    /// <summary>A quarantined event with its batch's install id (what forget deletes by) after the
+    /// fields of <see cref="QuarantineTag"/> (which is still read, with no install id).</summary>
+    public const byte InstalledQuarantineTag = 5;
 
     /// <summary>"CANDJNL3".</summary>
     public static ReadOnlySpan<byte> Magic => "CANDJNL3"u8;

@@ -26,6 +26,7 @@ internal static class StorageRejection
         {
             Product = Cut(e.Product, Math.Min(bounds.FieldChars, excerpt)),
             EventId = e.Id,
+            InstallId = e.Context.InstallId,
             ReasonCode = ReasonCode,
             Message = Cut(message, excerpt),
             SchemaRef = Cut($"{Cut(e.Product, excerpt)}/{Cut(e.Name, excerpt)}/{Cut(e.SchemaVersion, excerpt)}", Math.Min(bounds.SchemaRefChars, excerpt)),
@@ -42,6 +43,7 @@ internal static class StorageRejection
         {
             Product = Cut(q.Product, Math.Min(bounds.FieldChars, excerpt)),
             EventId = q.EventId,
+            InstallId = q.InstallId,
             ReasonCode = ReasonCode,
             Message = Cut($"{message} It was quarantined as {Cut(q.ReasonCode, 64)}: {Cut(q.Message, excerpt)}", excerpt),
             SchemaRef = q.SchemaRef is null ? null : Cut(q.SchemaRef, Math.Min(bounds.SchemaRefChars, excerpt)),
