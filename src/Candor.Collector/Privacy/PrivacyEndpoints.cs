@@ -16,6 +16,7 @@ internal static class PrivacyEndpoints
     {
         endpoints.MapGet("/privacy/{product}", Answer);
         endpoints.MapGet(PrivacyHtml.StyleSheetPath, () => Results.Text(PrivacyHtml.StyleSheet, "text/css; charset=utf-8"));
+        endpoints.MapGet(PrivacyHtml.IconPath, () => Results.Text(PrivacyHtml.Icon, "image/svg+xml; charset=utf-8"));
     }
 
     private static IResult Answer(string product, HttpContext http, CollectorOptions options, Schemas.SchemaRegistry registry)

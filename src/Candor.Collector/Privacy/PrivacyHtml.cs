@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Json;
 
 namespace Candor.Collector.Privacy;
 
@@ -15,6 +16,13 @@ internal static class PrivacyHtml
     /// <summary>Where the stylesheet is served; linked relatively, so a path prefix added by a reverse
     /// proxy still works.</summary>
     public const string StyleSheetPath = "/privacy.css";
+
+    /// <summary>The page's icon: without one the browser asks for <c>/favicon.ico</c>, which is a 404.</summary>
+    public const string IconPath = "/privacy.svg";
+
+    public const string Icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M8 1 2 3.5V8c0 3.3 2.6 6.2 6 7 3.4-.8 6-3.7 6-7V3.5z" fill="#2f6f4f"/></svg>
+        """;
 
     public const string StyleSheet = """
         :root { color-scheme: light dark; --muted: #666; --line: #ccc; }
@@ -41,6 +49,7 @@ internal static class PrivacyHtml
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Telemetry of {product}: what is sent and kept</title>
             <link rel="stylesheet" href="..{StyleSheetPath}">
+            <link rel="icon" href="..{IconPath}" type="image/svg+xml">
             </head>
             <body>
             <main>
@@ -142,7 +151,7 @@ internal static class PrivacyHtml
         var parts = new List<string>();
         if (property.Enum is { } values)
         {
-            parts.Add("one of: " + string.Join(", ", values.Select(v => v.GetRawText())));
+            parts.Add("one of: " + string.Join(", ", values.Select(v => v.ValueKind == JsonValueKind.String ? "\"" + v.GetString() + "\"" : v.GetRawText())));
         }
 
         static string N(decimal value) => value.ToString(CultureInfo.InvariantCulture);

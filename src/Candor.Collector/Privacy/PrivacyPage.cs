@@ -196,7 +196,7 @@ internal sealed class PrivacyPage(SchemaRegistry registry, CollectorOptions opti
             $"Your IP address. {uses}; it is not stored with events or quarantined events and not logged. It is held in memory only while a rate limit counts requests from it.",
             "The request's headers (such as User-Agent or Accept-Language) and the tool's write key: checked, never stored.",
             "Host names and user names: the Candor client does not send them; the fields above are everything it sends besides each event's properties.",
-            "Properties a schema does not declare, where the schema says so (additional properties: no): an event carrying one is rejected, not stored with the events. " +
+            "Properties an event's schema does not declare, unless the schema above says it accepts others: an event carrying one is rejected, not stored with the events. " +
                 "Rejected events are kept in the quarantine, cut to at most " + options.QuarantineEventChars.ToString(CultureInfo.InvariantCulture) +
                 " characters, so the operator can see what went wrong, and deleted after the quarantine retention below.",
         ];
