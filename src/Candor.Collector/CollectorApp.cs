@@ -96,6 +96,7 @@ internal static class CollectorApp
         AdminEndpoints.MapQuarantineSummary(app);
 
         DashboardEndpoints.Map(app);
+        Privacy.PrivacyEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Json(new HealthResponse("ok"), CollectorJsonContext.Default.HealthResponse));
         app.MapGet("/readyz", async (IEventQuery store, CancellationToken cancellationToken) =>
             await store.IsReachableAsync(cancellationToken)

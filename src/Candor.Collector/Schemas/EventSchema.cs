@@ -54,6 +54,9 @@ internal sealed class EventSchema
 
     public string Reference { get; }
 
+    /// <summary>The parsed schema, for describing it (the privacy page); validation goes through <see cref="Validate"/>.</summary>
+    public JsonSchema Document => _schema;
+
     /// <summary>Whether validation uses the compiled check (true) or NJsonSchema's validator.</summary>
     public bool IsCompiled => _rules is not null;
 

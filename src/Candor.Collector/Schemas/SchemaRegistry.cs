@@ -46,6 +46,10 @@ internal sealed partial class SchemaRegistry : IDisposable
 
     public int Count => _schemas.Values.Sum(v => v.Length);
 
+    /// <summary>Every schema in force for a product: by event name, each name's versions oldest first (the privacy page).</summary>
+    public IReadOnlyList<EventSchema> ForProduct(string product) =>
+        [.. _schemas.Where(p => string.Equals(p.Key.Product, product, StringComparison.Ordinal)).OrderBy(p => p.Key.Name, StringComparer.Ordinal).SelectMany(p => p.Value)];
+
     /// <summary>The schema for an event; with no version, the newest one the collector knows for the name.</summary>
     public EventSchema? Find(string product, string name, string? version)
     {
