@@ -51,9 +51,14 @@ internal sealed class RateLimitOptions
             yield return "Candor:RateLimits:AdminFailuresPerMinute must not be negative (0 turns the limit off).";
         }
 
-        if (ForgetRequestsPerMinute < 0 || AccessRequestsPerMinute < 0)
+        if (ForgetRequestsPerMinute < 0)
         {
-            yield return "Candor:RateLimits:ForgetRequestsPerMinute and AccessRequestsPerMinute must not be negative (0 turns a limit off).";
+            yield return "Candor:RateLimits:ForgetRequestsPerMinute must not be negative (0 turns the limit off).";
+        }
+
+        if (AccessRequestsPerMinute < 0)
+        {
+            yield return "Candor:RateLimits:AccessRequestsPerMinute must not be negative (0 turns the limit off).";
         }
     }
 }
