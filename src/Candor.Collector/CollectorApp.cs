@@ -3,6 +3,7 @@ using Candor.Collector.Admin;
 using Candor.Collector.Enrichment;
 using Candor.Collector.Analytics;
 using Candor.Collector.Dashboard;
+using Candor.Collector.DataRights;
 using Candor.Collector.Ingestion;
 using Candor.Collector.Operations;
 using Candor.Collector.Schemas;
@@ -18,7 +19,9 @@ namespace Candor.Collector;
 /// <summary>The composition root: configuration, storage chosen once, endpoints.</summary>
 internal static class CollectorApp
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="configureServices">Run after every registration (tests put fakes in place).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         // The slim builder leaves out Kestrel's HTTPS configuration: with it, an https address in --urls
@@ -68,11 +71,13 @@ internal static class CollectorApp
         builder.Services.AddHostedService<StorageInitializer>();
         builder.Services.AddHostedService<SchemaRegistryLoader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<GroupCommitWriter>());
+        builder.Services.AddDataRights(options);
         builder.Services.AddSingleton(analytics);
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded => ConfigureForwardedHeaders(forwarded, options));
         builder.Services.AddCollectorRateLimits(options.RateLimits);
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         // Outermost, so that whatever fails further in is answered with an error body, with the
@@ -91,6 +96,7 @@ internal static class CollectorApp
 
         // The ingest endpoints (events, discard) under the ingest rate limit.
         IngestEndpoint.Map(app.MapGroup("").RequireIngestRateLimit(options.RateLimits), options);
+        DataRightsEndpoints.Map(app, options.RateLimits);
         AdminEndpoints.Map(app);
         AnalyticsEndpoints.Map(app);
         AdminEndpoints.MapQuarantineSummary(app);

@@ -35,7 +35,7 @@ internal sealed class TestCollector : IAsyncDisposable
 
     public static async Task<TestCollector> StartAsync(
         string? dataDirectory = null, bool configureKeys = true, IEnumerable<string>? settings = null, string? schemaDirectory = null,
-        Action<WebApplication>? beforeStart = null)
+        Action<WebApplication>? beforeStart = null, Action<IServiceCollection>? services = null)
     {
         var collector = new TestCollector(dataDirectory ?? new TemporaryDirectory("candor-collector").Path, dataDirectory is null);
         List<string> args = ["--urls", "http://127.0.0.1:0", $"--Candor:DataDirectory={collector.DataDirectory}", "--Logging:LogLevel:Default=Warning",
@@ -50,7 +50,7 @@ internal sealed class TestCollector : IAsyncDisposable
             args.Add($"--Candor:Products:acme:WriteKey={WriteKey}");
         }
 
-        collector._app = CollectorApp.Build([.. args]);
+        collector._app = CollectorApp.Build([.. args], services);
         beforeStart?.Invoke(collector._app);
         await collector._app.StartAsync();
         var address = collector._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
+using Candor.Collector.DataRights;
+using Candor.Collector.Operations;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;
 using Candor.Protocol;
@@ -14,7 +16,8 @@ namespace Candor.Collector.Ingestion;
 /// its code, in the door's <see cref="IIngestDoor.Counters"/>.
 /// </summary>
 internal sealed partial class IngestPipeline(
-    EventValidator validator, GroupCommitWriter writer, LargeBodyGate gate, CollectorOptions options, TimeProvider time, ILogger<IngestPipeline> logger)
+    EventValidator validator, GroupCommitWriter writer, LargeBodyGate gate, ForgottenInstalls forgotten, CollectorOptions options, TimeProvider time,
+    ILogger<IngestPipeline> logger)
 {
     public const int MaxEventsPerBatch = 1000;
 
@@ -210,6 +213,15 @@ internal sealed partial class IngestPipeline(
                 return IngestAnswer.Refusal(StatusCodes.Status401Unauthorized, ErrorCodes.MissingWriteKey, $"Send the product's write key in the {ProtocolConstants.WriteKeyHeader} header.");
             default:
                 return IngestAnswer.Refusal(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidWriteKey, $"The write key is not valid for product '{batch.Context.Product}'.");
+        }
+
+        // After the key, so only the product's own clients learn that an install was forgotten. The
+        // stores drop such events at write time too; this answers the client so it stops retrying.
+        if (forgotten.IsForgotten(batch.Context.Product, batch.Context.InstallId))
+        {
+            CollectorMetrics.BatchesForgotten.Inc();
+            return IngestAnswer.Refusal(StatusCodes.Status410Gone, ErrorCodes.InstallForgotten,
+                "This install was forgotten at its user's request: its events are not stored. Do not send them again.");
         }
 
         if (batch.Events is null || batch.Events.Count == 0)

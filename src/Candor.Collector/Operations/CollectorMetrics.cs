@@ -58,4 +58,25 @@ internal static class CollectorMetrics
     /// address or key, which would put them in every scrape.</summary>
     public static readonly Counter RateLimited = Metrics.CreateCounter(
         "candor_rate_limited_total", "Requests answered 429 by a rate limit: scope ingest (per write key and address) or admin (failed admin tokens per address).", "scope");
+
+    /// <summary>The outcome of a forget or access request refused before the store was asked (a bad
+    /// key or body, or a rate limit).</summary>
+    public const string RefusedOutcome = "refused";
+
+    /// <summary>Forget requests by outcome; never labelled with a product, an install id or a
+    /// tombstone, so a scrape tells nothing about who forgot.</summary>
+    public static readonly Counter ForgetRequests = Metrics.CreateCounter(
+        "candor_forget_requests_total", "Forget requests (POST /v1/forget) by outcome: forgotten, already_forgotten, unknown (nothing held), refused (bad key or body, rate limited).", "outcome");
+
+    public static readonly Counter AccessRequests = Metrics.CreateCounter(
+        "candor_access_requests_total", "Access requests (POST /v1/access) by outcome: answered, unknown (nothing held), forgotten (answered 410), refused (bad key or body, rate limited).", "outcome");
+
+    public static readonly Counter BatchesForgotten = Metrics.CreateCounter(
+        "candor_ingest_batches_forgotten_total", "Ingest batches refused 410 install_forgotten: their install was forgotten, so nothing of them was stored.");
+
+    public static readonly Counter RetentionDeleted = Metrics.CreateCounter(
+        "candor_retention_deleted_total", "Rows deleted by retention because they expired, by kind: events (by event time) or quarantine (by receive time).", "kind");
+
+    public static readonly Counter RetentionFailures = Metrics.CreateCounter(
+        "candor_retention_failures_total", "Retention passes of one product that failed (logged; tried again at the next interval).");
 }

@@ -23,6 +23,17 @@ internal sealed class RateLimitOptions
     /// do not count. <c>0</c> turns the limit off. Default: 10.</summary>
     public int AdminFailuresPerMinute { get; set; } = 10;
 
+    /// <summary>Forget requests (<c>POST /v1/forget</c>) one client address may send per minute, in
+    /// fixed one-minute windows, whatever their write key or answer; beyond that 429 <c>rate_limited</c>
+    /// with <c>Retry-After</c>. An install id is the capability to forget, so guessing ids is slowed.
+    /// <c>0</c> turns the limit off. Default: 10.</summary>
+    public int ForgetRequestsPerMinute { get; set; } = 10;
+
+    /// <summary>Access requests (<c>POST /v1/access</c>) one client address may send per minute, as
+    /// for forget; tighter, since each answer reads up to a thousand events. <c>0</c> turns the limit
+    /// off. Default: 5.</summary>
+    public int AccessRequestsPerMinute { get; set; } = 5;
+
     public IEnumerable<string> Validate()
     {
         if (IngestRequestsPerSecond < 0)
@@ -38,6 +49,16 @@ internal sealed class RateLimitOptions
         if (AdminFailuresPerMinute < 0)
         {
             yield return "Candor:RateLimits:AdminFailuresPerMinute must not be negative (0 turns the limit off).";
+        }
+
+        if (ForgetRequestsPerMinute < 0)
+        {
+            yield return "Candor:RateLimits:ForgetRequestsPerMinute must not be negative (0 turns the limit off).";
+        }
+
+        if (AccessRequestsPerMinute < 0)
+        {
+            yield return "Candor:RateLimits:AccessRequestsPerMinute must not be negative (0 turns the limit off).";
         }
     }
 }

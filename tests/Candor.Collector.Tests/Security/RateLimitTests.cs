@@ -109,15 +109,17 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         Assert.True(await LoopbackClient.MetricAsync(collector.Http, "candor_rate_limited_total{scope=\"ingest\"}") >= ingestBefore + 1);
         Assert.True(await LoopbackClient.MetricAsync(collector.Http, "candor_rate_limited_total{scope=\"admin\"}") >= adminBefore + 1);
-        // Labelled by scope only: never by the address or the key.
+        // Labelled by scope only: never by the address or the key (forget and access: DataRights tests).
         var samples = (await collector.Http.GetStringAsync("/metrics")).Split('\n').Where(l => l.StartsWith("candor_rate_limited_total{", StringComparison.Ordinal));
-        Assert.All(samples, l => Assert.Matches("^candor_rate_limited_total\\{scope=\"(ingest|admin)\"\\} ", l));
+        Assert.All(samples, l => Assert.Matches("^candor_rate_limited_total\\{scope=\"(ingest|admin|forget|access)\"\\} ", l));
     }
 
     [Theory]
     [InlineData("IngestRequestsPerSecond", -1)]
     [InlineData("IngestBurst", 0)]
     [InlineData("AdminFailuresPerMinute", -5)]
+    [InlineData("ForgetRequestsPerMinute", -1)]
+    [InlineData("AccessRequestsPerMinute", -1)]
     public void ARateLimitOutOfRangeStopsTheCollectorAtStartup(string name, int value)
     {
         var options = new CollectorOptions();
