@@ -1,5 +1,7 @@
 using Candor.Collector.Analytics;
 
+using Candor.Collector.Storage;
+
 namespace Candor.Collector.DataRights;
 
 /// <summary>Registers what runs beside the forget and access endpoints: retention and, where several

@@ -1,5 +1,7 @@
 using Candor.Collector.Operations;
 
+using Candor.Collector.Storage;
+
 namespace Candor.Collector.DataRights;
 
 /// <summary>

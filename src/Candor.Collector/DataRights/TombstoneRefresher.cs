@@ -1,3 +1,5 @@
+using Candor.Collector.Storage;
+
 namespace Candor.Collector.DataRights;
 
 /// <summary>

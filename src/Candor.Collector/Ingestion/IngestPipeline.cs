@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Unicode;
-using Candor.Collector.DataRights;
 using Candor.Collector.Operations;
 using Candor.Collector.Security;
 using Candor.Collector.Storage;

@@ -41,7 +41,7 @@ internal interface IEventQuery
 }
 
 /// <summary>A storage engine: both sides, chosen once at startup.</summary>
-internal interface IEventStore : IEventWriter, IEventQuery, DataRights.IDataRights, IAsyncDisposable;
+internal interface IEventStore : IEventWriter, IEventQuery, IDataRights, IAsyncDisposable;
 
 /// <summary>The storage refused the content of a write (not its own state): retrying the same rows
 /// will fail again. The group-commit writer retries each batch of a failed group alone, so only the

@@ -1,4 +1,3 @@
-using Candor.Collector.DataRights;
 
 namespace Candor.Collector.Storage;
 

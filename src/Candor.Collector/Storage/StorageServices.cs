@@ -8,9 +8,9 @@ internal static class StorageServices
     public static IServiceCollection AddEventStore(
         this IServiceCollection services, Func<IServiceProvider, IEventStore> store, Func<IServiceProvider, IReadBarrier> barrier)
     {
-        services.AddSingleton<DataRights.ForgottenInstalls>();
+        services.AddSingleton<ForgottenInstalls>();
         services.AddSingleton(store);
-        services.AddSingleton<DataRights.IDataRights>(s => s.GetRequiredService<IEventStore>());
+        services.AddSingleton<IDataRights>(s => s.GetRequiredService<IEventStore>());
         services.AddSingleton<IEventWriter>(s => s.GetRequiredService<IEventStore>());
         services.AddSingleton<IEventQuery>(s => s.GetRequiredService<IEventStore>());
         services.AddSingleton(barrier);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Candor.Collector.DataRights;
+using Candor.Collector.Storage;
 using Candor.Collector.Operations;
 using Candor.Protocol;
 

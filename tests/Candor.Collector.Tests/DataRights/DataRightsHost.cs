@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Candor.Collector.DataRights;
 using Candor.Collector.Storage;
 using Candor.Protocol;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Candor.Collector.DataRights;
+using Candor.Collector.Storage;
 
 namespace Candor.Collector.Tests.DataRights;
 

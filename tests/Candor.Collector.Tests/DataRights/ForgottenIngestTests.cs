@@ -1,5 +1,4 @@
 using System.Net;
-using Candor.Collector.DataRights;
 using Candor.Collector.Ingestion;
 using Candor.Collector.Operations;
 using Candor.Collector.Storage;

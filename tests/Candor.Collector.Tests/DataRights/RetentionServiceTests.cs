@@ -1,4 +1,5 @@
 using Candor.Collector.DataRights;
+using Candor.Collector.Storage;
 using Candor.Collector.Operations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

@@ -39,7 +39,7 @@ public sealed class DemoReceiverTests : IAsyncLifetime
         await _writer.StartAsync(CancellationToken.None);
         _geo = new GeoLocator(_options);
         _gate = new LargeBodyGate(_options, time);
-        var pipeline = new IngestPipeline(new EventValidator(_schemas, _options), _writer, _gate, new Candor.Collector.DataRights.ForgottenInstalls(), _options, time, NullLogger<IngestPipeline>.Instance);
+        var pipeline = new IngestPipeline(new EventValidator(_schemas, _options), _writer, _gate, new Candor.Collector.Storage.ForgottenInstalls(), _options, time, NullLogger<IngestPipeline>.Instance);
         _receiver = new DemoReceiver(pipeline, new ClientAddressEnricher(_geo, new IpPseudonymizer(time), _options), _geo, _options, time);
     }
 

@@ -38,7 +38,7 @@ public sealed class IngestPipelineTests : IAsyncLifetime
         _schemas = await IngestSamples.SchemasAsync(_directory);
         _writer = new GroupCommitWriter(_store, _options, NullLogger<GroupCommitWriter>.Instance);
         _gate = new LargeBodyGate(_options, _time);
-        _pipeline = new IngestPipeline(new EventValidator(_schemas, _options), _writer, _gate, new Candor.Collector.DataRights.ForgottenInstalls(), _options, _time, NullLogger<IngestPipeline>.Instance);
+        _pipeline = new IngestPipeline(new EventValidator(_schemas, _options), _writer, _gate, new Candor.Collector.Storage.ForgottenInstalls(), _options, _time, NullLogger<IngestPipeline>.Instance);
     }
 
     public async Task DisposeAsync()

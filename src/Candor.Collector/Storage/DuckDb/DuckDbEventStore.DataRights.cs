@@ -1,4 +1,3 @@
-using Candor.Collector.DataRights;
 using Candor.Protocol;
 
 namespace Candor.Collector.Storage.DuckDb;

@@ -7,7 +7,7 @@ namespace Candor.Collector.Storage.DuckDb;
 /// transaction each, through the appender, with each event's install number (<see cref="InstallNumbers"/>)
 /// kept in the same transaction. Used by one thread at a time: at open, then the applier.
 /// </summary>
-internal sealed class DuckDbGroupWriter(DuckDbConnections connections, InstallNumbers installNumbers, DuckDbDedup dedup, Func<DataRights.ForgottenInstalls> forgotten)
+internal sealed class DuckDbGroupWriter(DuckDbConnections connections, InstallNumbers installNumbers, DuckDbDedup dedup, Func<ForgottenInstalls> forgotten)
 {
     /// <summary>A test's fault: called before each commit of journaled events (throw to fail it).</summary>
     public Action? BeforeApply { get; set; }

@@ -14,7 +14,7 @@ internal static class DuckDbStorage
             bounds: new JournalBounds(options.MaxStringLength, options.QuarantineEventChars),
             logger: s.GetRequiredService<ILogger<DuckDbEventStore>>(), time: s.GetRequiredService<TimeProvider>())
         {
-            Forgotten = s.GetRequiredService<DataRights.ForgottenInstalls>(),
+            Forgotten = s.GetRequiredService<ForgottenInstalls>(),
         });
         services.AddEventStore(s => s.GetRequiredService<DuckDbEventStore>(), s => s.GetRequiredService<DuckDbEventStore>());
         services.AddSingleton<IAnalyticsStore>(s => new DuckDbAnalyticsStore(options.ResolvedDatabasePath, barrier: s.GetRequiredService<IReadBarrier>()));

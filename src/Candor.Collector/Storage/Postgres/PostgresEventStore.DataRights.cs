@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Candor.Collector.DataRights;
 using Npgsql;
 
 namespace Candor.Collector.Storage.Postgres;

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Candor.Collector.DataRights;
 using Npgsql;
 
 namespace Candor.Collector.Storage.Postgres;

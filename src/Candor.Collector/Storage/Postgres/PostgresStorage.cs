@@ -10,7 +10,7 @@ internal static class PostgresStorage
     public static IServiceCollection AddPostgresStorage(this IServiceCollection services, CollectorOptions options)
     {
         services.AddEventStore(
-            s => new PostgresEventStore(options.ConnectionString!, options.PostgresWriters) { Forgotten = s.GetRequiredService<DataRights.ForgottenInstalls>() },
+            s => new PostgresEventStore(options.ConnectionString!, options.PostgresWriters) { Forgotten = s.GetRequiredService<ForgottenInstalls>() },
             _ => ImmediateReadBarrier.Instance);
         services.AddSingleton<IAnalyticsStore>(_ => new PostgresAnalyticsStore(options.ConnectionString!));
         return services;

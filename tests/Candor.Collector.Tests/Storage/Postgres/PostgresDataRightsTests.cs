@@ -1,4 +1,3 @@
-using Candor.Collector.DataRights;
 using Candor.Collector.Storage;
 using Candor.Collector.Storage.Postgres;
 using Npgsql;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Candor.Collector.DataRights;
+namespace Candor.Collector.Storage;
 
 /// <summary>
 /// The tombstones of forgotten installs, held in memory so that every batch can be checked: a keyed

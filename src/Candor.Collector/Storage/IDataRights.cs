@@ -1,6 +1,5 @@
-using Candor.Collector.Storage;
 
-namespace Candor.Collector.DataRights;
+namespace Candor.Collector.Storage;
 
 /// <summary>
 /// What a store does for the end user's rights and the operator's retention: forget an install,
