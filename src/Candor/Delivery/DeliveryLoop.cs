@@ -38,16 +38,21 @@ internal sealed class DeliveryLoop : IDisposable
     private int _accepted;
     private bool _started;
 
-    // warmUp runs first on the delivery thread, to prepare what Track needs while the host is busy.
+    // warmUp runs first on the delivery thread, to prepare what Track needs while the host is busy;
+    // the deletions pending in forgetState (a state directory) are sent before anything else.
     public DeliveryLoop(EventQueue reader, CandorOptions options, Lazy<EventContext> context, TelemetryLevel level,
-        HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time, Action? warmUp = null)
+        HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time, Action? warmUp = null, string? forgetState = null)
     {
         _options = options;
         _time = time;
         _wake = new WakeSignal(time, _stop.Token);
         _batches = new BatchAssembler(reader, options, context, log, time);
         _sender = sender is null ? null : new BatchSender(sender, spool, level, options, time, _stop.Token);
-        _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token);
+        var batchSender = _sender;
+        var forgets = batchSender is not null && forgetState is not null
+            ? () => _ = Rights.ForgetDelivery.SendPending(forgetState, options.ProductName, batchSender.Post, time, () => batchSender.IsCutShort)
+            : (Action?)null;
+        _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token, forgets);
         _exitFlush = new ExitFlush(_batches, _sender, spool, level, log);
         _spool = spool;
         _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
