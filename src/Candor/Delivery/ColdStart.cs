@@ -16,14 +16,10 @@ internal sealed class ColdStart(Action? hostWarmUp, BatchSender? sender, Lazy<Ev
     {
         hostWarmUp?.Invoke();
         sender?.Http.Prepare(stop);
-        if (!stop.IsCancellationRequested)
-        {
-            pendingForgets?.Invoke();
-        }
-
         WarmUpExitPath();
         if (!stop.IsCancellationRequested && sender is not null)
         {
+            pendingForgets?.Invoke();
             sender.DrainSpool();
 
             // Draining may have used the prepared connection (then the pool keeps it open, and this does nothing).

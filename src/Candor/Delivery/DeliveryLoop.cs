@@ -48,14 +48,31 @@ internal sealed class DeliveryLoop : IDisposable
         _wake = new WakeSignal(time, _stop.Token);
         _batches = new BatchAssembler(reader, options, context, log, time);
         _sender = sender is null ? null : new BatchSender(sender, spool, level, options, time, _stop.Token);
-        var batchSender = _sender;
-        var forgets = batchSender is not null && forgetState is not null
-            ? () => _ = Rights.ForgetDelivery.SendPending(forgetState, options.ProductName, batchSender.Post, time, () => batchSender.IsCutShort)
-            : (Action?)null;
+        var forgets = PendingForgets(_sender, forgetState, options, time);
         _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token, forgets);
-        _exitFlush = new ExitFlush(_batches, _sender, spool, level, log);
+        _exitFlush = new ExitFlush(_batches, _sender, spool, level, log, forgets);
         _spool = spool;
         _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
+    }
+
+    /// <summary>Sends the pending deletions once per process, on the delivery thread: in the cold start,
+    /// or at exit when the process ended before its cold start got to them.</summary>
+    private static Action? PendingForgets(BatchSender? sender, string? stateDirectory, CandorOptions options, TimeProvider time)
+    {
+        if (sender is null || stateDirectory is null)
+        {
+            return null;
+        }
+
+        var asked = false;
+        return () =>
+        {
+            if (!asked)
+            {
+                asked = true;
+                _ = Rights.ForgetDelivery.SendPending(stateDirectory, options.ProductName, sender.Post, time, () => sender.IsCutShort);
+            }
+        };
     }
 
     public void Start()
