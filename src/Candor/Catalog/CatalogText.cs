@@ -45,16 +45,14 @@ internal static class CatalogText
                 text.Append(CultureInfo.InvariantCulture, $"  … and {events.Count - NoticeEvents} more\n");
             }
 
-            text.Append(CultureInfo.InvariantCulture, $"with {ContextSummary}. Strings are redacted; it never collects host or user names.\n");
+            text.Append(CultureInfo.InvariantCulture, $"with {ContextSummary}.\n");
+            text.Append("Strings are redacted; it never collects host or user names.\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"See every property with `{product} telemetry show --schema`");
-        if (options.Endpoint is { } endpoint)
-        {
-            text.Append(CultureInfo.InvariantCulture, $", and what the collector keeps at {Rights.RightsRequest.PrivacyPage(endpoint, product)}");
-        }
-
-        text.Append(".\n");
+        text.Append(options.Endpoint is { } endpoint
+            ? $", and what the collector keeps at\n{Rights.RightsRequest.PrivacyPage(endpoint, product)}\n"
+            : ".\n");
         text.Append(CultureInfo.InvariantCulture, $"Turn it off with {options.TelemetryVariable}=off or DO_NOT_TRACK=1, or run `{product} telemetry disable`;\n");
         text.Append(CultureInfo.InvariantCulture, $"see what is recorded with `{product} telemetry status`.");
         return text.ToString();
