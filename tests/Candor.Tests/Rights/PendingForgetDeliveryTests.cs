@@ -171,6 +171,23 @@ public sealed class PendingForgetDeliveryTests
     }
 
     [Fact]
+    public async Task BatchesOfAForgottenInstallAreDroppedNotRetriedNorSpooled()
+    {
+        await using var collector = await LoopbackCollector.StartAsync();
+        collector.Respond = _ => new Candor.Tests.Fakes.StatusResult(410);
+        using var environment = new FakeEnvironment();
+        var client = TestClients.Create(TestClients.Options(collector.BaseAddress, o => o.BatchInterval = TimeSpan.FromMilliseconds(10)), environment);
+
+        client.Track("tick", new EventProperty("i", 1));
+        await TestClients.Eventually(() => !collector.Requests.IsEmpty, "the batch was sent");
+        await Task.Delay(300);
+        client.Dispose();
+
+        Assert.Single(collector.Requests);
+        Assert.Empty(environment.SpoolFiles());
+    }
+
+    [Fact]
     public void DebugModeSendsNoPendingDeletion()
     {
         using var environment = new FakeEnvironment();
