@@ -182,7 +182,8 @@ internal sealed class CollectorRights(CandorOptions options, ICandorEnvironment 
         }
     }
 
-    private static string Utc(DateTimeOffset time) => PendingForgets.Format(time).Replace('T', ' ').Replace("Z", " UTC", StringComparison.Ordinal);
+    private static string Utc(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static TimeSpan Shorter(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }
