@@ -264,7 +264,7 @@ internal sealed class HttpSender : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            return Rights.RightsAnswer.Failed(ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
+            return Rights.RightsAnswer.Failed(ex.Message);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException
             or NotSupportedException or ObjectDisposedException)
