@@ -5,9 +5,12 @@ using Candor.Platform;
 namespace Candor.CommandLine;
 
 /// <summary>What the <c>telemetry</c> subcommands do. Each returns the exit code: 0, or 1 when a file
-/// could not be changed (the message names the file and why).</summary>
+/// could not be changed (the message names the file and why) or the collector refused or could not
+/// answer a request the user made (see <see cref="CollectorRights"/>).</summary>
 internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment environment)
 {
+    private readonly CollectorRights _rights = new(options, environment);
+
     private string Product => options.ProductName;
 
     private UserSettingsFile UserFile => new(CandorDirectories.UserFile(environment, Product));
@@ -42,6 +45,7 @@ internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment
         output.WriteLine($"Endpoint:        {options.Endpoint?.ToString() ?? "(none: nothing is sent)"}");
         output.WriteLine($"Notice version:  {options.NoticeVersion} (seen: {(decision.NoticeVersionSeen == 0 ? "none" : decision.NoticeVersionSeen)})");
         output.WriteLine($"Default policy:  {ConsentResolver.PolicyName(options.DefaultPolicy)}");
+        _rights.Status(output);
         if (decision.Problems.Count > 0)
         {
             output.WriteLine();
@@ -120,24 +124,50 @@ internal sealed class TelemetryActions(CandorOptions options, ICandorEnvironment
     {
         var file = UserFile;
         string? problem = null;
+        Guid? forgotten = null;
         if (file.Read().Exists)
         {
-            (_, problem) = file.Update(s => s with { InstallId = null, UserId = null, InitialVersion = null });
+            (var saved, problem) = file.Update(s =>
+            {
+                forgotten = s.InstallId;
+                return s with { InstallId = null, UserId = null, InitialVersion = null };
+            });
+
+            // An id that could not be deleted here is still sent under: the collector must not refuse its events.
+            forgotten = saved is null ? null : forgotten;
         }
 
         var dataProblem = LocalTelemetryData.DeleteAll(environment, Product);
         if (problem is not null || dataProblem is not null)
         {
             error.WriteLine(string.Join(Environment.NewLine, new[] { problem, dataProblem }.Where(p => p is not null)));
+        }
+        else
+        {
+            output.WriteLine($"Deleted the install id, the user id, unsent events and the transparency log ({CandorDirectories.StateDirectory(environment, Product)}).");
+            output.WriteLine("Your choice of level is kept; a new install id is made the next time telemetry is sent.");
+        }
+
+        var remote = _rights.Forget(forgotten, output, error);
+        return problem is not null || dataProblem is not null ? 1 : remote;
+    }
+
+    /// <summary><c>show</c>: the transparency log; with <paramref name="server"/>, what the collector holds
+    /// for this install; with <paramref name="schema"/>, every event the tool may send.</summary>
+    public int Show(bool server, bool schema, TextWriter output, TextWriter error)
+    {
+        if (server && schema)
+        {
+            error.WriteLine("Choose one of --server and --schema.");
             return 1;
         }
 
-        output.WriteLine($"Deleted the install id, the user id, unsent events and the transparency log ({CandorDirectories.StateDirectory(environment, Product)}).");
-        output.WriteLine("Your choice of level is kept; a new install id is made the next time telemetry is sent.");
-        return 0;
+        return server ? _rights.ShowServer(output, error)
+            : schema ? _rights.ShowSchema(output)
+            : ShowLog(output, error);
     }
 
-    public int Show(TextWriter output, TextWriter error)
+    private int ShowLog(TextWriter output, TextWriter error)
     {
         var path = CandorDirectories.TransparencyLog(environment, Product);
         try

@@ -5,7 +5,8 @@ namespace Candor.CommandLine;
 
 /// <summary>
 /// The <c>telemetry</c> command a tool adds to its root command: <c>status</c>, <c>enable</c>,
-/// <c>disable</c>, <c>forget</c> and <c>show</c>. None of them sends anything.
+/// <c>disable</c>, <c>forget</c> and <c>show</c>. Only <c>forget</c> (which asks the collector to delete
+/// the install's data) and <c>show --server</c> (which asks what it holds) send anything.
 /// </summary>
 public static class TelemetryCommand
 {
@@ -38,11 +39,15 @@ public static class TelemetryCommand
         var disable = new Command("disable", "Turn telemetry off, delete the install id and every unsent event. Sends nothing.");
         disable.SetAction(parseResult => actions.Disable(parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
 
-        var forget = new Command("forget", "Delete the install id, the user id, unsent events and the transparency log.");
+        var forget = new Command("forget",
+            "Delete the install id, the user id, unsent events and the transparency log, and ask the collector to delete what it holds for the install.");
         forget.SetAction(parseResult => actions.Forget(parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
 
-        var show = new Command("show", "Print the transparency log: every event recorded on this machine.");
-        show.SetAction(parseResult => actions.Show(parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
+        var server = new Option<bool>("--server") { Description = "Ask the collector what it holds for this install and print it as JSON." };
+        var schema = new Option<bool>("--schema") { Description = "Print every event the tool may send, with each property's type, meaning and bounds." };
+        var show = new Command("show", "Print the transparency log: every event recorded on this machine.") { server, schema };
+        show.SetAction(parseResult => actions.Show(parseResult.GetValue(server), parseResult.GetValue(schema),
+            parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
 
         return new Command("telemetry", $"See and change what {options.ProductName} records and sends.")
         {

@@ -9,6 +9,7 @@ using Candor.Diagnostics;
 using Candor.Platform;
 using Candor.Protocol;
 using Candor.Redaction;
+using Candor.Rights;
 using Candor.Transparency;
 
 namespace Candor;
@@ -54,7 +55,9 @@ public sealed partial class CandorClient : IDisposable, IAsyncDisposable
         _context = new Lazy<EventContext>(() => BuildContext(options, consent, environment.GetVariable));
         if (consent.Level == TelemetryLevel.Off)
         {
-            // Invariant 1: no queue, no file, no thread, no socket.
+            // Invariant 1: no queue, no file, no thread, no socket — except for a deletion the user asked
+            // of the collector that it has not confirmed yet (see ForgetDelivery).
+            ForgetThread = ForgetDelivery.StartIfPending(options, StateDirectoryOf(options, environment), time);
             return;
         }
 
@@ -65,7 +68,7 @@ public sealed partial class CandorClient : IDisposable, IAsyncDisposable
             return;
         }
 
-        StateDirectory = options.StateDirectory ?? CandorDirectories.StateDirectory(environment, options.ProductName);
+        StateDirectory = StateDirectoryOf(options, environment);
         var log = options.TransparencyLogSize > 0
             ? new TransparencyLog(Path.Combine(StateDirectory, TransparencyLog.FileName), options.TransparencyLogSize)
             : null;
@@ -77,9 +80,15 @@ public sealed partial class CandorClient : IDisposable, IAsyncDisposable
                 ? new Spool(Path.Combine(StateDirectory, "spool"), options.SpoolMaxBytes, options.SpoolMaxFiles, options.SpoolMaxAge, time)
                 : null;
         }
+        else
+        {
+            // Local, or no collector: no delivery thread to send a pending deletion on.
+            ForgetThread = ForgetDelivery.StartIfPending(options, StateDirectory, time);
+        }
 
         _queue = new EventQueue(options.QueueCapacity);
-        _loop = new DeliveryLoop(_queue, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value);
+        _loop = new DeliveryLoop(_queue, options, _context, consent.Level, _sender, spool, log, time, warmUp: () => _ = _redactor.Value,
+            forgetState: StateDirectory);
         if (startDelivery)
         {
             _loop.Start();
@@ -123,6 +132,9 @@ public sealed partial class CandorClient : IDisposable, IAsyncDisposable
 
     /// <summary>Where the spool and the transparency log live; null under <c>off</c> and in debug mode.</summary>
     internal string? StateDirectory { get; }
+
+    /// <summary>The thread sending a pending deletion for a client without a delivery thread (off, local), for tests.</summary>
+    internal Thread? ForgetThread { get; }
 
     /// <summary>Whether a background delivery task was started.</summary>
     internal bool IsRunning => _loop is not null;
@@ -301,6 +313,9 @@ public sealed partial class CandorClient : IDisposable, IAsyncDisposable
 
     /// <inheritdoc cref="Dispose"/>
     public ValueTask DisposeAsync() => DisposeWithinAsync(_options.FlushBudget);
+
+    private static string StateDirectoryOf(CandorOptions options, ICandorEnvironment environment) =>
+        options.StateDirectory ?? CandorDirectories.StateDirectory(environment, options.ProductName);
 
     private static EventContext BuildContext(CandorOptions options, ConsentDecision consent, Func<string, string?> getVariable)
     {

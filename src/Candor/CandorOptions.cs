@@ -41,8 +41,10 @@ public sealed class CandorOptions
 
     /// <summary>The notice printed to standard error on the first run under
     /// <see cref="ConsentPolicy.OptOut"/>, and above the question under <see cref="ConsentPolicy.Prompt"/>:
-    /// what is collected, why, and how to turn it off. Default: a generic notice naming the product,
-    /// its environment variable and its <c>telemetry disable</c> command.</summary>
+    /// what is collected, why, and how to turn it off. Default: a notice written from <see cref="Catalog"/>
+    /// (each event with its description, one line each; how to see every property with
+    /// <c>telemetry show --schema</c>; the collector's privacy page) naming the product, its environment
+    /// variable and its <c>telemetry disable</c> command, so it cannot drift from what is sent.</summary>
     public string? NoticeText { get; set; }
 
     /// <summary>The notice's version. Raise it when the notice changes: users who saw an older version
@@ -128,15 +130,10 @@ public sealed class CandorOptions
     /// <summary>The tool's own telemetry variable, e.g. <c>ACME_TELEMETRY</c>.</summary>
     internal string TelemetryVariable => ResolvedEnvironmentPrefix + "_TELEMETRY";
 
+    /// <summary>The notice shown to the user: <see cref="NoticeText"/>, or, when the tool sets none, one
+    /// written from <see cref="Catalog"/> (see <see cref="CatalogText.Notice"/>).</summary>
     internal string ResolvedNoticeText =>
-        string.IsNullOrWhiteSpace(NoticeText)
-            ? $"""
-              {ProductName} collects anonymous usage data (commands run, exit codes, durations, versions, OS and
-              CI name) to improve the tool. It never collects arguments, paths, host or user names.
-              Turn it off with {TelemetryVariable}=off or DO_NOT_TRACK=1, or run `{ProductName} telemetry disable`;
-              see what is recorded with `{ProductName} telemetry status`.
-              """
-            : NoticeText.TrimEnd();
+        string.IsNullOrWhiteSpace(NoticeText) ? CatalogText.Notice(this) : NoticeText.TrimEnd();
 
     /// <summary>Every problem with these options, empty when they are valid.</summary>
     internal List<string> Validate()

@@ -193,9 +193,13 @@ public sealed class TelemetryCommandTests
         File.WriteAllText(Path.Combine(environment.StateDirectory, "spool", "0001.json"), "{}");
         File.WriteAllText(Path.Combine(environment.StateDirectory, "transparency.jsonl"), "{\"name\":\"command\"}\n");
 
-        var (exitCode, _, _) = Invoke(environment, "telemetry forget");
+        // No collector: only the local deletion (asking the collector is in TelemetryRightsTests).
+        var withoutCollector = AcmeOptions();
+        withoutCollector.Endpoint = null;
+        var (exitCode, output, _) = Invoke(environment, "telemetry forget", withoutCollector);
 
         Assert.Equal(0, exitCode);
+        Assert.Contains("nothing can be asked of one", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(environment.StateDirectory));
         var saved = File.ReadAllText(environment.UserFile);
         Assert.DoesNotContain("install_id", saved, StringComparison.Ordinal);

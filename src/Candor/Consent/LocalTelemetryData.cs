@@ -36,14 +36,39 @@ internal static class LocalTelemetryData
         }
     }
 
-    /// <summary>Deletes the whole state directory (spool and transparency log). Returns the problem or
-    /// <see langword="null"/>.</summary>
+    /// <summary>Deletes the state directory (spool and transparency log), all but the deletions asked of the
+    /// collector and not yet confirmed (<see cref="Rights.PendingForgets"/>), which must outlive it. Returns
+    /// the problem or <see langword="null"/>.</summary>
     public static string? DeleteAll(ICandorEnvironment environment, string product)
     {
         var state = CandorDirectories.StateDirectory(environment, product);
         try
         {
-            if (Directory.Exists(state))
+            if (!Directory.Exists(state))
+            {
+                return null;
+            }
+
+            var kept = false;
+            foreach (var entry in new DirectoryInfo(state).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo directory)
+                {
+                    if (directory.Name == Rights.PendingForgets.DirectoryName)
+                    {
+                        kept = true;
+                        continue;
+                    }
+
+                    directory.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+            }
+
+            if (!kept)
             {
                 Directory.Delete(state, recursive: true);
             }
@@ -53,6 +78,23 @@ internal static class LocalTelemetryData
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return $"'{state}' could not be deleted: {ex.Message}";
+        }
+    }
+
+    /// <summary>Deletes the state directory when it is empty (the last pending deletion was confirmed).</summary>
+    public static void DeleteIfEmpty(ICandorEnvironment environment, string product)
+    {
+        var state = CandorDirectories.StateDirectory(environment, product);
+        try
+        {
+            if (Directory.Exists(state) && !Directory.EnumerateFileSystemEntries(state).Any())
+            {
+                Directory.Delete(state);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Something was written meanwhile: it stays, as it should.
         }
     }
 }

@@ -124,6 +124,15 @@ internal sealed class BatchSender : IDisposable
         return _sender.Send(batch, cancellation.Token);
     }
 
+    /// <summary>Posts a forget request (see <see cref="Rights.ForgetDelivery"/>), bounded like a batch by
+    /// the send timeout and the exit deadline.</summary>
+    public Rights.RightsAnswer Post(string path, byte[] body)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token);
+        cancellation.CancelAfter(_options.SendTimeout);
+        return _sender.Post(path, body, cancellation.Token);
+    }
+
     /// <summary>Sends what earlier runs left in the spool, oldest first, while the collector answers.</summary>
     public void DrainSpool()
     {

@@ -6,9 +6,11 @@ namespace Candor.Delivery;
 /// What the delivery thread prepares while the host runs its command, before the first send: what
 /// <c>Track</c> needs (the host's own warm-up, e.g. the redactor), the <see cref="HttpClient"/> and a
 /// connection to the collector, the exit path's code; then it sends what earlier runs spooled. A
-/// short-lived tool's exit then pays only for the bytes on the wire.
+/// short-lived tool's exit then pays only for the bytes on the wire. A deletion the user asked for and
+/// the collector has not confirmed (<paramref name="pendingForgets"/>) goes before anything else is sent.
 /// </summary>
-internal sealed class ColdStart(Action? hostWarmUp, BatchSender? sender, Lazy<EventContext> context, CancellationToken stop)
+internal sealed class ColdStart(Action? hostWarmUp, BatchSender? sender, Lazy<EventContext> context, CancellationToken stop,
+    Action? pendingForgets = null)
 {
     public void Run()
     {
@@ -17,6 +19,7 @@ internal sealed class ColdStart(Action? hostWarmUp, BatchSender? sender, Lazy<Ev
         WarmUpExitPath();
         if (!stop.IsCancellationRequested && sender is not null)
         {
+            pendingForgets?.Invoke();
             sender.DrainSpool();
 
             // Draining may have used the prepared connection (then the pool keeps it open, and this does nothing).

@@ -38,19 +38,41 @@ internal sealed class DeliveryLoop : IDisposable
     private int _accepted;
     private bool _started;
 
-    // warmUp runs first on the delivery thread, to prepare what Track needs while the host is busy.
+    // warmUp runs first on the delivery thread, to prepare what Track needs while the host is busy;
+    // the deletions pending in forgetState (a state directory) are sent before anything else.
     public DeliveryLoop(EventQueue reader, CandorOptions options, Lazy<EventContext> context, TelemetryLevel level,
-        HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time, Action? warmUp = null)
+        HttpSender? sender, Spool? spool, TransparencyLog? log, TimeProvider time, Action? warmUp = null, string? forgetState = null)
     {
         _options = options;
         _time = time;
         _wake = new WakeSignal(time, _stop.Token);
         _batches = new BatchAssembler(reader, options, context, log, time);
         _sender = sender is null ? null : new BatchSender(sender, spool, level, options, time, _stop.Token);
-        _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token);
-        _exitFlush = new ExitFlush(_batches, _sender, spool, level, log);
+        var forgets = PendingForgets(_sender, forgetState, options, time);
+        _coldStart = new ColdStart(warmUp, _sender, context, _stop.Token, forgets);
+        _exitFlush = new ExitFlush(_batches, _sender, spool, level, log, forgets);
         _spool = spool;
         _thread = new Thread(Run) { IsBackground = true, Name = "Candor delivery" };
+    }
+
+    /// <summary>Sends the pending deletions once per process, on the delivery thread: in the cold start,
+    /// or at exit when the process ended before its cold start got to them.</summary>
+    private static Action? PendingForgets(BatchSender? sender, string? stateDirectory, CandorOptions options, TimeProvider time)
+    {
+        if (sender is null || stateDirectory is null)
+        {
+            return null;
+        }
+
+        var asked = false;
+        return () =>
+        {
+            if (!asked)
+            {
+                asked = true;
+                _ = Rights.ForgetDelivery.SendPending(stateDirectory, options.ProductName, sender.Post, time, () => sender.IsCutShort);
+            }
+        };
     }
 
     public void Start()

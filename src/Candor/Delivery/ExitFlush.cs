@@ -9,9 +9,12 @@ namespace Candor.Delivery;
 /// an interrupted retry, then the rest of the queue) goes to the spool first, then each batch is sent
 /// once within the flush budget and its file deleted when delivered; older spooled batches follow with
 /// what is left. The budget itself is kept by the thread that stops the client (<see cref="WaitWithin"/>),
-/// which cuts the requests short through <see cref="BatchSender.CutShort"/>.
+/// which cuts the requests short through <see cref="BatchSender.CutShort"/>. A deletion the user asked
+/// for that the cold start did not get to (<paramref name="pendingForgets"/>) is sent first, once the
+/// batches are safe in the spool.
 /// </summary>
-internal sealed class ExitFlush(BatchAssembler batches, BatchSender? sender, Spool? spool, TelemetryLevel level, TransparencyLog? log)
+internal sealed class ExitFlush(BatchAssembler batches, BatchSender? sender, Spool? spool, TelemetryLevel level, TransparencyLog? log,
+    Action? pendingForgets = null)
 {
     private readonly List<EventBatch> _carried = [];
 
@@ -110,6 +113,11 @@ internal sealed class ExitFlush(BatchAssembler batches, BatchSender? sender, Spo
         // end of the budget (or is killed) loses nothing; a delivered batch's file is deleted. A resend
         // after a lost delete is harmless, because event ids are idempotency keys.
         var spooled = all.Select(b => spool?.Write(b, level)).ToList();
+
+        if (!sender.IsCutShort)
+        {
+            pendingForgets?.Invoke();
+        }
 
         // One attempt per batch, and none once one has failed or while the collector asked us to back off.
         var giveUp = sender.IsCutShort || sender.BackingOff;

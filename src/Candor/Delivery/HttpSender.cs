@@ -27,6 +27,7 @@ internal sealed class HttpSender : IDisposable
     // Dispose looks at this, not at _http: a method that reads an HttpClient field makes the runtime
     // load System.Net.Http, which a process that never sent anything (e.g. --help) does not need at exit.
     private bool _httpCreated;
+    private readonly Uri _endpoint;
     private readonly Uri _eventsUri;
     private readonly string? _writeKey;
     private readonly TimeSpan _connectTimeout;
@@ -45,6 +46,7 @@ internal sealed class HttpSender : IDisposable
     public HttpSender(Uri endpoint, string? writeKey, TimeSpan connectTimeout, TimeProvider time, Func<HttpMessageHandler>? handlerFactory = null)
     {
         _handlerFactory = handlerFactory;
+        _endpoint = endpoint;
         _eventsUri = new Uri(endpoint, ProtocolConstants.EventsPath);
         _writeKey = writeKey;
         _connectTimeout = connectTimeout;
@@ -213,13 +215,62 @@ internal sealed class HttpSender : IDisposable
         }
 
         // Disposing the request disposes its content.
-        var request = new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content };
+        return WithWriteKey(new HttpRequestMessage(HttpMethod.Post, _eventsUri) { Content = content });
+    }
+
+    private HttpRequestMessage WithWriteKey(HttpRequestMessage request)
+    {
         if (_writeKey is not null)
         {
             request.Headers.TryAddWithoutValidation(ProtocolConstants.WriteKeyHeader, _writeKey);
         }
 
         return request;
+    }
+
+    /// <summary>
+    /// Posts a small JSON body (a forget or access request, see <see cref="Rights.RightsRequest"/>) to
+    /// <paramref name="path"/> with the write key, synchronously on the calling thread, and reads the
+    /// answer. Never throws: a failure comes back as <see cref="Rights.RightsAnswer.Failure"/>. Not counted
+    /// in <see cref="Attempts"/>, which counts batches.
+    /// </summary>
+    public Rights.RightsAnswer Post(string path, byte[] json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = new ByteArrayContent(json);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var request = WithWriteKey(new HttpRequestMessage(HttpMethod.Post, new Uri(_endpoint, path)) { Content = content });
+            using var response = Client().Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var body = response.Content.ReadAsStream(cancellationToken);
+            var bytes = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = body.Read(buffer)) > 0)
+            {
+                bytes.Write(buffer, 0, read);
+                if (bytes.Length > Rights.RightsAnswer.MaxBodyBytes)
+                {
+                    return Rights.RightsAnswer.Failed($"the answer ({(int)response.StatusCode}) is larger than {Rights.RightsAnswer.MaxBodyBytes} bytes");
+                }
+            }
+
+            var text = System.Text.Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
+            return new Rights.RightsAnswer((int)response.StatusCode, text, RetryAfterOf(response), null);
+        }
+        catch (OperationCanceledException)
+        {
+            return Rights.RightsAnswer.Failed("no answer in time");
+        }
+        catch (HttpRequestException ex)
+        {
+            return Rights.RightsAnswer.Failed(ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException
+            or NotSupportedException or ObjectDisposedException)
+        {
+            return Rights.RightsAnswer.Failed(ex.Message);
+        }
     }
 
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)
