@@ -31,6 +31,14 @@ internal sealed class RequestAggregator
     private readonly int _maxRoutes;
     private int _routeCount;
 
+    // Raised whenever a flush removes a slot, so that no thread's last slot outlives its removal.
+    private int _generation;
+
+    // The thread's last endpoint and its slot: a thread serves the same few routes again and again, so
+    // most requests skip the dictionary (as ClientAggregator does for header pairs).
+    [ThreadStatic]
+    private static LastSlot? t_last;
+
     // Slots removed at the last flush: a request that took one just before its removal still counts,
     // in the next interval.
     private List<RouteSlot> _retired = [];
@@ -45,7 +53,29 @@ internal sealed class RequestAggregator
             return _unmatched;
         }
 
-        return _routes.TryGetValue(endpoint, out var slot) ? slot : AddSlot(endpoint);
+        var generation = Volatile.Read(ref _generation);
+        var last = t_last ??= new LastSlot();
+        if (ReferenceEquals(last.Endpoint, endpoint) && ReferenceEquals(last.Owner, this) && last.Generation == generation
+            && last.Slot is { } known)
+        {
+            return known;
+        }
+
+        var slot = _routes.TryGetValue(endpoint, out var found) ? found : AddSlot(endpoint);
+        if (!ReferenceEquals(slot, _other))
+        {
+            (last.Owner, last.Endpoint, last.Generation, last.Slot) = (this, endpoint, generation, slot);
+        }
+
+        return slot;
+    }
+
+    private sealed class LastSlot
+    {
+        public RequestAggregator? Owner;
+        public Endpoint? Endpoint;
+        public int Generation;
+        public RouteSlot? Slot;
     }
 
     private RouteSlot AddSlot(Endpoint endpoint)
@@ -98,6 +128,7 @@ internal sealed class RequestAggregator
         {
             if (slot.DrainInto(totals) == 0 && _routes.TryRemove(endpoint, out _))
             {
+                Interlocked.Increment(ref _generation);
                 Interlocked.Decrement(ref _routeCount);
                 slot.DrainInto(totals);
                 _retired.Add(slot);

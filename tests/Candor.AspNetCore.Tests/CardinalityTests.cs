@@ -91,6 +91,23 @@ public sealed class CardinalityTests
     }
 
     [Fact]
+    public void ARouteIdleForAnIntervalIsCountedAgainWhenItComesBack()
+    {
+        var requests = new RequestAggregator();
+        var endpoint = Endpoint("/a");
+        var counts = new List<long>();
+        requests.SlotFor(endpoint).Record(0, 200, 1, false);
+        requests.Drain(t => counts.Add(t.Count));
+        requests.Drain(t => counts.Add(t.Count)); // idle: its slot is retired
+        requests.Drain(t => counts.Add(t.Count)); // and then dropped
+        requests.SlotFor(endpoint).Record(0, 200, 1, false); // the same endpoint: the thread's last slot must not be reused
+        requests.SlotFor(endpoint).Record(0, 200, 1, false);
+        requests.Drain(t => counts.Add(t.Count));
+
+        Assert.Equal([1L, 2L], counts);
+    }
+
+    [Fact]
     public void APairIdleForAnIntervalIsCountedAgainWhenItComesBack()
     {
         var clients = new ClientAggregator();
