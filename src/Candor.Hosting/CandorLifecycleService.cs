@@ -71,8 +71,9 @@ internal sealed class CandorLifecycleService(
         runtime.StopAsync(FlushBudget(hostOptions.Value.ShutdownTimeout, Stopwatch.GetElapsedTime(_stoppingAt == 0 ? Stopwatch.GetTimestamp() : _stoppingAt)));
 
     /// <summary>What is left of <paramref name="shutdownTimeout"/> after <paramref name="elapsed"/>, less a
-    /// tenth of it (at least 1 s: the host's own stop and the client's last steps after its budget were measured
-    /// at up to 0.65 s against a blackholed collector) for the host, at most <see cref="MaxFlushBudget"/>.</summary>
+    /// tenth of it (at least 1.5 s: the host's own stop and the client's last steps after its budget were measured
+    /// at up to 0.65 s against a blackholed collector on an idle machine, and took over 1 s on a busy two-core
+    /// one) for the host, at most <see cref="MaxFlushBudget"/>.</summary>
     internal static TimeSpan FlushBudget(TimeSpan shutdownTimeout, TimeSpan elapsed)
     {
         if (shutdownTimeout == Timeout.InfiniteTimeSpan)
@@ -80,7 +81,7 @@ internal sealed class CandorLifecycleService(
             return MaxFlushBudget;
         }
 
-        var margin = TimeSpan.FromTicks(Math.Max(shutdownTimeout.Ticks / 10, TimeSpan.FromSeconds(1).Ticks));
+        var margin = TimeSpan.FromTicks(Math.Max(shutdownTimeout.Ticks / 10, TimeSpan.FromSeconds(1.5).Ticks));
         var left = shutdownTimeout - elapsed - margin;
         return left <= TimeSpan.Zero ? TimeSpan.Zero : left > MaxFlushBudget ? MaxFlushBudget : left;
     }

@@ -60,9 +60,9 @@ public sealed class OptionsValidationTests
     public void TheFlushBudgetIsWhatIsLeftOfTheShutdownTimeoutLessAMarginAndAtMostTenSeconds()
     {
         Assert.Equal(TimeSpan.FromSeconds(10), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(30), TimeSpan.Zero));
-        Assert.Equal(TimeSpan.FromMilliseconds(800), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200)));
-        Assert.Equal(TimeSpan.FromMilliseconds(300), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(1.5), TimeSpan.FromMilliseconds(200)));
-        Assert.Equal(TimeSpan.FromSeconds(7), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2)));
+        Assert.Equal(TimeSpan.FromMilliseconds(300), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(TimeSpan.FromMilliseconds(1300), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(TimeSpan.FromSeconds(6.5), CandorLifecycleService.FlushBudget(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2)));
         Assert.Equal(TimeSpan.Zero, CandorLifecycleService.FlushBudget(TimeSpan.FromMilliseconds(400), TimeSpan.Zero));
         Assert.Equal(TimeSpan.FromSeconds(10), CandorLifecycleService.FlushBudget(Timeout.InfiniteTimeSpan, TimeSpan.FromHours(1)));
     }
